@@ -1,0 +1,94 @@
+"""The `audit-portal` command. Each sub-command is a small function; errors are one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from audit_portal.config import ConfigError, Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class CommandError(Exception):
+    """A failure the user can fix; printed as one line without a traceback."""
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from audit_portal.db import create_db_engine, migrate, schema_status
+
+    print(f"Migrating {_describe_db(settings)} ...")
+    migrate(settings.database_url, args.revision)
+    engine = create_db_engine(settings)
+    status = schema_status(engine, settings.database_url)
+    engine.dispose()
+    print(f"Database schema is at revision {', '.join(status.current) or '(none)'}.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from audit_portal.db import create_db_engine, schema_status
+    from audit_portal.web.app import create_app
+
+    engine = create_db_engine(settings)
+    problem = schema_status(engine, settings.database_url).problem()
+    if problem:
+        engine.dispose()
+        raise CommandError(problem)
+    app = create_app(settings, engine=engine)
+    print(f"Serving {settings.partnership_name} at http://{args.host}:{args.port} (Ctrl+C to stop)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    engine.dispose()
+    return 0
+
+
+def _describe_db(settings: Settings) -> str:
+    if settings.is_sqlite:
+        return "SQLite database " + settings.database_url.removeprefix("sqlite:///")
+    from sqlalchemy.engine.url import make_url
+
+    url = make_url(settings.database_url)
+    return f"PostgreSQL database {url.database} on {url.host}:{url.port or 5432}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="audit-portal", description="Safeguarding Audit Portal administration."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p.add_argument("--revision", default="head", help="target revision (default: head)")
+    p.set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("serve", help="run the web portal")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(handler=cmd_serve)
+
+    from audit_portal import cli_questionnaires
+
+    cli_questionnaires.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except (ConfigError, CommandError) as exc:
+        print(f"audit-portal: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

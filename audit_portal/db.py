@@ -1,0 +1,149 @@
+"""Engine, sessions and schema status for SQLite and PostgreSQL through one code path.
+
+SQLite is tuned for a web app with several writers: WAL (readers never block the writer),
+foreign keys enforced on every connection, a busy timeout, and write transactions that begin
+IMMEDIATE so two concurrent savers queue for the write lock instead of one failing with
+"database is locked" when it upgrades a read lock half way through.
+
+Endpoints are ``async def`` (they must await the request body); the synchronous session work
+runs in the thread pool through ``web.context.run_db``, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine.url import make_url
+from sqlmodel import Session
+
+from audit_portal.config import PROJECT_ROOT, Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+_BEGIN_MODE = "audit_portal_begin"
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(settings.database_url, url.database)
+    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_engine(database_url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # isolation_level=None stops the driver issuing its own (deferred) BEGIN: _on_begin does it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool) -> Iterator[Session]:
+    """One session per unit of work; commits on success, rolls back on any error.
+
+    ``write=True`` begins IMMEDIATE on SQLite (take the write lock first, then read).
+    """
+    bind = engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"}) if write else engine
+    with Session(bind=bind, expire_on_commit=False) as session:
+        try:
+            yield session
+            if write:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def check_database(engine: Engine) -> bool:
+    """True when the database answers a trivial query (used by /healthz)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
+# --- schema status -------------------------------------------------------------------------
+
+
+def alembic_config(database_url: str) -> AlembicConfig:
+    cfg = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    current: tuple[str, ...]
+    head: tuple[str, ...]
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.head)
+
+    def problem(self) -> str | None:
+        """A plain-English explanation and fix when the schema is not the expected one."""
+        if self.up_to_date:
+            return None
+        if not self.current:
+            return (
+                "The database has no portal tables yet. "
+                "Run `audit-portal migrate` to create them, then start the portal again."
+            )
+        known = self.current
+        return (
+            f"The database schema is at revision {', '.join(known)} but this version of the "
+            f"portal needs {', '.join(self.head)}. Run `audit-portal migrate` to upgrade it "
+            "(your data is kept), then start the portal again."
+        )
+
+
+def schema_status(engine: Engine, database_url: str) -> SchemaStatus:
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    return SchemaStatus(current=tuple(sorted(current)), head=tuple(sorted(script.get_heads())))
+
+
+class SchemaNotReady(RuntimeError):
+    """Raised at start-up when the database needs `audit-portal migrate`."""
+
+
+def require_current_schema(engine: Engine, database_url: str) -> None:
+    problem = schema_status(engine, database_url).problem()
+    if problem:
+        raise SchemaNotReady(problem)
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), revision)

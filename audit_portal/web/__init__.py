@@ -1,0 +1,1 @@
+"""Starlette routes grouped by user journey; each module exports ``routes``."""

@@ -1,0 +1,52 @@
+"""create_app wires settings, database, templates, routes, middleware and error pages."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from audit_portal.config import PROJECT_ROOT, Settings
+from audit_portal.db import create_db_engine, require_current_schema
+from audit_portal.web import pages
+from audit_portal.web.errors import exception_handlers
+from audit_portal.web.security import SecurityHeadersMiddleware
+from audit_portal.web.templating import create_templates
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # the largest evidence upload plus form fields
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette:
+    """Build the ASGI app. Start-up refuses a database whose schema is not current."""
+    own_engine = engine is None
+    db_engine = engine or create_db_engine(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            require_current_schema(db_engine, settings.database_url)
+            yield
+        finally:
+            if own_engine:
+                db_engine.dispose()
+
+    static_dir = PROJECT_ROOT / "static"
+    app = Starlette(
+        routes=[
+            *pages.routes,
+            Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
+        ],
+        middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.settings = settings
+    app.state.engine = db_engine
+    app.state.templates = create_templates(settings)
+    return app

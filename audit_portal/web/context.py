@@ -1,0 +1,50 @@
+"""Per-request helpers shared by every journey: database access and rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from audit_portal.db import session_scope
+
+T = TypeVar("T")
+
+
+async def run_db(request: Request, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
+    """Run ``fn(session, *args)`` in the thread pool inside one session (one per request).
+
+    Endpoints are async because they must await the request body; the synchronous SQLModel
+    work must not block the event loop, so it always goes through here.
+    """
+
+    def work() -> T:
+        with session_scope(request.app.state.engine, write=write) as session:
+            return fn(session, *args)
+
+    return await run_in_threadpool(work)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+) -> Response:
+    """Render a page, or one named block of it for an htmx request that asks for a fragment."""
+    templates = request.app.state.templates
+    ctx = dict(context or {})
+    if block is not None:
+        return templates.TemplateResponse(
+            request, template, ctx, status_code=status_code, block_name=block
+        )
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+SessionFn = Callable[[Session], Any]

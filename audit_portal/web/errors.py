@@ -1,0 +1,50 @@
+"""One place that turns exceptions into friendly GOV.UK-styled error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from audit_portal.web.context import render
+
+log = logging.getLogger(__name__)
+
+PAGE_TITLES = {
+    400: "There is a problem with your request",
+    403: "You do not have permission to do this",
+    404: "Page not found",
+    405: "This action is not allowed here",
+    413: "The file or form you sent is too large",
+    500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
+}
+TEMPLATED = {404, 500}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status < 400:
+        return PlainTextResponse(str(exc.detail), status_code=status, headers=exc.headers)
+    template = f"errors/{status}.html" if status in TEMPLATED else "errors/generic.html"
+    context = {
+        "title": PAGE_TITLES.get(status, "There is a problem"),
+        "detail": exc.detail if status not in TEMPLATED else None,
+    }
+    return render(request, template, context, status_code=status)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("Unhandled error (request %s)", getattr(request.state, "request_id", "?"))
+    return render(
+        request,
+        "errors/500.html",
+        {"title": PAGE_TITLES[500], "request_id": getattr(request.state, "request_id", "")},
+        status_code=500,
+    )
+
+
+exception_handlers = {HTTPException: http_error, 500: server_error}
