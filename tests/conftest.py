@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from audit_portal import audit_triggers
 from audit_portal.config import Settings
 from audit_portal.db import create_db_engine, migrate
 from audit_portal.web.app import create_app
@@ -84,9 +85,15 @@ def engine(settings: Settings) -> Iterator[Engine]:
 def clean_db(engine: Engine) -> Iterator[Engine]:
     """Each test that writes starts and ends with empty tables (the schema stays)."""
     yield engine
+    dialect = engine.dialect.name
     with engine.begin() as conn:
+        # The audit trail refuses deletes by design; lift that for the clean-up only.
+        for statement in audit_triggers.drop_statements(dialect):
+            conn.exec_driver_sql(statement)
         for table in reversed(SQLModel.metadata.sorted_tables):
             conn.execute(table.delete())
+        for statement in audit_triggers.create_statements(dialect):
+            conn.exec_driver_sql(statement)
 
 
 @pytest.fixture(scope="session")

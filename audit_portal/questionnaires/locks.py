@@ -52,7 +52,8 @@ def _published(catalogue: Catalogue, key: str, version: str) -> tuple[Definition
     loaded = catalogue.file_for(key, version)
     if loaded is None or loaded.definition is None or loaded.content_hash is None:
         raise VersionRefused(
-            f"{key} {version} was not found or is not valid: run `audit-portal questionnaires check`."
+            f"{key} {version} was not found or is not valid: "
+            "run `audit-portal questionnaires check`."
         )
     if loaded.definition.status != "published":
         raise VersionRefused(

@@ -207,7 +207,8 @@ def test_lineage_pointing_at_nothing(tmp_path: Path) -> None:
     ]
     new["supersedes"] = "2025.1"
     assert problems_for(tmp_path, old, new) == [
-        "section-175-schools/2026.1.yaml: lineage[0].from: a merge needs at least two earlier items",
+        "section-175-schools/2026.1.yaml: lineage[0].from: "
+        "a merge needs at least two earlier items",
         "section-175-schools/2026.1.yaml: lineage[0].from: "
         "s175.1.9 is not an item of the superseded version",
     ]

@@ -88,7 +88,7 @@ def test_items_that_do_not_apply_never_count() -> None:
 
 
 def test_a_value_off_the_scale_is_an_error() -> None:
-    with pytest.raises(ValueError, match="7 is not a value on the rating scale of s175.1.1"):
+    with pytest.raises(ValueError, match=r"7 is not a value on the rating scale of s175\.1\.1"):
         score(SMALL, [Answer("s175.1.1", 7)])
 
 

@@ -1,15 +1,13 @@
-"""Database tables (SQLModel). Schema changes go through Alembic migrations only."""
+"""Questionnaire versions in use (the definitions themselves are files)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from audit_portal.models.base import utcnow
 
 
 class QuestionnaireVersion(SQLModel, table=True):

@@ -1,0 +1,117 @@
+"""People, their roles, their sign-in sessions and the emails sent to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from audit_portal.models.base import utcnow
+
+
+class Role(StrEnum):
+    RESPONDENT = "respondent"
+    SIGNATORY = "signatory"
+    QA = "qa"
+    ADMIN = "admin"
+    SCRUTINEER = "scrutineer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def partnership_wide(self) -> bool:
+        return self in PARTNERSHIP_ROLES
+
+
+ROLE_LABELS = {
+    Role.RESPONDENT: "Respondent (safeguarding lead)",
+    Role.SIGNATORY: "Signatory (head teacher, chair of governors, chief officer)",
+    Role.QA: "Quality assurance sub-group member",
+    Role.ADMIN: "Partnership administrator",
+    Role.SCRUTINEER: "Independent scrutineer",
+}
+PARTNERSHIP_ROLES = frozenset({Role.QA, Role.ADMIN, Role.SCRUTINEER})
+ORGANISATION_ROLES = frozenset({Role.RESPONDENT, Role.SIGNATORY})
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)  # stored lower-case
+    full_name: str = Field(max_length=200)
+    password_hash: str | None = Field(default=None, max_length=300)
+    is_active: bool = True
+    # Changes whenever a password is set or the account is disabled: it invalidates every
+    # invitation and reset link issued before, which is what makes those links single-use.
+    security_stamp: str = Field(max_length=64)
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled: bool = False
+    recovery_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_sign_in_at: datetime | None = None
+
+
+class Membership(SQLModel, table=True):
+    """A role a user holds: at one organisation, or partnership-wide (organisation_id empty)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id", "role", name="uq_membership"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE"
+    )
+    role: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser's session, held on the server so sign-out and role changes bite at once.
+
+    Only a hash of the cookie's token is stored: a copy of this table cannot be replayed.
+    """
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 of the cookie token
+    user_id: int | None = Field(
+        default=None, foreign_key="user_account.id", index=True, ondelete="CASCADE"
+    )
+    csrf_secret: str = Field(max_length=64)
+    mfa_verified: bool = False
+    pending_user_id: int | None = None  # password accepted, second factor still to come
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    authenticated_at: datetime | None = None
+    last_seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A failed sign-in, for throttling by account and by address."""
+
+    __tablename__ = "sign_in_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(max_length=64, index=True)  # sha256 of the lower-cased email
+    address: str = Field(max_length=64, index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OutboxEmail(SQLModel, table=True):
+    """Every email the portal sends; in development the body is kept for the outbox page."""
+
+    __tablename__ = "outbox_email"
+
+    id: int | None = Field(default=None, primary_key=True)
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = ""
+    status: str = Field(default="queued", max_length=20)  # queued | sent | failed | outbox
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
