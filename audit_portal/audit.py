@@ -31,6 +31,10 @@ class AuditContext:
     request_id: str = ""
     address: str = ""
 
+    def for_user(self, user_id: int | None, email: str) -> AuditContext:
+        """The same request, now known to be this person (e.g. just signed in)."""
+        return AuditContext(user_id, email, self.request_id, self.address)
+
     @classmethod
     def command_line(cls) -> AuditContext:
         return cls(actor_id=None, actor_label=f"cli:{getpass.getuser()}@{socket.gethostname()}")

@@ -39,6 +39,8 @@ class Settings:
     smtp_password: str
     smtp_starttls: bool
     mail_from: str
+    session_idle_minutes: int
+    session_absolute_hours: int
     var_dir: Path
     questionnaires_dir: Path
 
@@ -72,6 +74,8 @@ class Settings:
             smtp_password=env.text("SMTP_PASSWORD", ""),
             smtp_starttls=env.boolean("SMTP_STARTTLS", True),
             mail_from=env.email("MAIL_FROM", "audit-portal@localhost"),
+            session_idle_minutes=env.integer("SESSION_IDLE_MINUTES", 60, low=5, high=24 * 60),
+            session_absolute_hours=env.integer("SESSION_ABSOLUTE_HOURS", 12, low=1, high=24 * 14),
             var_dir=var_dir,
             questionnaires_dir=env.path("QUESTIONNAIRES_DIR", PROJECT_ROOT / "questionnaires"),
         )

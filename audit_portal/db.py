@@ -73,8 +73,8 @@ def session_scope(engine: Engine, *, write: bool) -> Iterator[Session]:
             yield session
             if write:
                 session.commit()
-            else:
-                session.rollback()
+            # A read session just closes: rollback() would expire the objects it loaded,
+            # which the caller still reads after the session has gone.
         except BaseException:
             session.rollback()
             raise

@@ -124,3 +124,10 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def world(clean_db: Engine, settings: Settings):  # type: ignore[no-untyped-def]
+    from tests.personas import make_world
+
+    return make_world(clean_db, settings)

@@ -13,7 +13,15 @@ from starlette.staticfiles import StaticFiles
 
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.db import create_db_engine, require_current_schema
-from audit_portal.web import pages
+from audit_portal.web import (
+    accounts,
+    audit_trail,
+    dashboard,
+    organisations,
+    pages,
+    questionnaires,
+    users,
+)
 from audit_portal.web.errors import exception_handlers
 from audit_portal.web.security import SecurityHeadersMiddleware
 from audit_portal.web.templating import create_templates
@@ -39,6 +47,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
     app = Starlette(
         routes=[
             *pages.routes,
+            *accounts.routes,
+            *dashboard.routes,
+            *organisations.routes,
+            *users.routes,
+            *audit_trail.routes,
+            *questionnaires.routes,
             Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],

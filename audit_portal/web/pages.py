@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from audit_portal.db import check_database
+from audit_portal.policy import Permission
 from audit_portal.web.context import render
+from audit_portal.web.guard import page
 
 
 async def home(request: Request) -> Response:
@@ -31,8 +32,8 @@ async def healthz(request: Request) -> Response:
 
 
 routes = [
-    Route("/", home, name="home"),
-    Route("/accessibility", accessibility, name="accessibility"),
-    Route("/cookies", cookies, name="cookies"),
-    Route("/healthz", healthz, name="healthz"),
+    page("/", home, permission=Permission.PUBLIC),
+    page("/accessibility", accessibility, permission=Permission.PUBLIC),
+    page("/cookies", cookies, permission=Permission.PUBLIC),
+    page("/healthz", healthz, permission=Permission.PUBLIC, sessionless=True),
 ]

@@ -1,0 +1,1 @@
+"""Accounts: people, passwords, sign-in links, second factors, sessions and throttling."""

@@ -1,0 +1,241 @@
+"""Creating, inviting and authenticating people. Every change writes its audit event."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from audit_portal.accounts import throttle, totp
+from audit_portal.accounts.passwords import hash_password, password_problem, verify_password
+from audit_portal.accounts.tokens import Purpose, make_link_token
+from audit_portal.audit import AuditContext, record, security_event
+from audit_portal.config import Settings
+from audit_portal.mail import send_email
+from audit_portal.models import Membership, Organisation, OutboxEmail, Role, User
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message is for people."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(db: Session, email: str) -> User | None:
+    return db.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def new_stamp() -> str:
+    return secrets.token_hex(16)
+
+
+def create_user(
+    db: Session,
+    ctx: AuditContext,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    organisation_id: int | None,
+) -> User:
+    """A new account with one membership, and no password until the invitation is accepted."""
+    email = normalise_email(email)
+    if role.partnership_wide and organisation_id is not None:
+        raise AccountError(
+            f"{role.label} is a partnership-wide role: do not choose an organisation"
+        )
+    if not role.partnership_wide and organisation_id is None:
+        raise AccountError(f"Choose the organisation this {role.value} belongs to")
+    if organisation_id is not None and db.get(Organisation, organisation_id) is None:
+        raise AccountError(f"There is no organisation with id {organisation_id}")
+    if find_user(db, email) is not None:
+        raise AccountError(f"An account for {email} already exists")
+    user = User(email=email, full_name=full_name.strip(), security_stamp=new_stamp())
+    db.add(user)
+    db.flush()
+    record(
+        db,
+        ctx,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        new={"email": email, "full_name": user.full_name},
+    )
+    add_membership(db, ctx, user, role, organisation_id)
+    return user
+
+
+def add_membership(
+    db: Session, ctx: AuditContext, user: User, role: Role, organisation_id: int | None
+) -> Membership:
+    existing = db.exec(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.role == role.value,
+            Membership.organisation_id == organisation_id,
+        )
+    ).first()
+    if existing is not None:
+        raise AccountError(f"{user.email} already has that role")
+    membership = Membership(user_id=user.id, organisation_id=organisation_id, role=role.value)
+    db.add(membership)
+    db.flush()
+    record(
+        db,
+        ctx,
+        "membership.create",
+        object_type="membership",
+        object_id=membership.id,
+        organisation_id=organisation_id,
+        new={"user": user.email, "role": role.value, "organisation_id": organisation_id},
+    )
+    return membership
+
+
+def remove_membership(db: Session, ctx: AuditContext, membership: Membership) -> None:
+    user = db.get(User, membership.user_id)
+    record(
+        db,
+        ctx,
+        "membership.delete",
+        object_type="membership",
+        object_id=membership.id,
+        organisation_id=membership.organisation_id,
+        old={
+            "user": user.email if user else membership.user_id,
+            "role": membership.role,
+            "organisation_id": membership.organisation_id,
+        },
+    )
+    db.delete(membership)
+
+
+def invitation_email(
+    db: Session, settings: Settings, user: User, *, invited_by: str
+) -> OutboxEmail:
+    link = f"{settings.base_url}/invitation/{make_link_token(settings, user, Purpose.INVITATION)}"
+    body = (
+        f"Dear {user.full_name},\n\n"
+        f"{invited_by} has invited you to the Safeguarding Audit Portal of "
+        f"{settings.partnership_name}.\n\n"
+        f"Set your password using this link (it works once and expires in 7 days):\n{link}\n\n"
+        "If you were not expecting this email, you can ignore it.\n"
+    )
+    return send_email(
+        db, settings, user.email, "Your invitation to the Safeguarding Audit Portal", body
+    )
+
+
+def reset_email(db: Session, settings: Settings, user: User) -> OutboxEmail:
+    link = f"{settings.base_url}/reset-password/{make_link_token(settings, user, Purpose.RESET)}"
+    body = (
+        f"Dear {user.full_name},\n\n"
+        "Someone asked to reset the password for your account on the Safeguarding Audit Portal.\n\n"
+        f"Reset it using this link (it works once and expires in 2 hours):\n{link}\n\n"
+        "If you did not ask for this, you can ignore this email: your password has not changed.\n"
+    )
+    return send_email(
+        db, settings, user.email, "Reset your Safeguarding Audit Portal password", body
+    )
+
+
+def set_password(
+    db: Session, settings: Settings, ctx: AuditContext, user: User, password: str, *, reason: str
+) -> None:
+    problem = password_problem(password, user.email)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = hash_password(settings, password)
+    user.security_stamp = new_stamp()  # every earlier invitation or reset link stops working
+    db.add(user)
+    record(
+        db,
+        ctx,
+        f"user.{reason}",
+        object_type="user",
+        object_id=user.id,
+        new={"password": "changed"},
+    )
+
+
+class SignInOutcome(StrEnum):
+    OK = "ok"
+    INVALID = "invalid"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    outcome: SignInOutcome
+    user: User | None = None
+
+
+def authenticate(
+    db: Session, settings: Settings, ctx: AuditContext, email: str, password: str, now: datetime
+) -> SignInResult:
+    """Check a password, throttled per account and per address, saying nothing about existence."""
+    if throttle.is_throttled(db, email, ctx.address, now):
+        security_event(db, ctx, "sign_in_throttled", email=normalise_email(email))
+        return SignInResult(SignInOutcome.THROTTLED)
+    user = find_user(db, email)
+    stored = user.password_hash if user and user.is_active else None
+    if not verify_password(settings, stored, password):
+        throttle.record_failure(db, email, ctx.address, now)
+        security_event(db, ctx, "sign_in_failed", email=normalise_email(email))
+        return SignInResult(SignInOutcome.INVALID)
+    assert user is not None
+    throttle.clear_account(db, email)
+    return SignInResult(SignInOutcome.OK, user)
+
+
+def needs_code(db: Session, user: User) -> bool:
+    return user.totp_enabled
+
+
+def verify_second_factor(db: Session, ctx: AuditContext, user: User, code: str) -> bool:
+    if totp.verify_code(user.totp_secret, code):
+        return True
+    remaining = totp.use_recovery_code(list(user.recovery_codes), code)
+    if remaining is None:
+        return False
+    user.recovery_codes = remaining
+    db.add(user)
+    security_event(db, ctx, "recovery_code_used", remaining=len(remaining))
+    return True
+
+
+def enable_two_factor(db: Session, ctx: AuditContext, user: User, secret: str) -> list[str]:
+    codes = totp.new_recovery_codes()
+    user.totp_secret, user.totp_enabled = secret, True
+    user.recovery_codes = [totp.hash_recovery_code(c) for c in codes]
+    db.add(user)
+    record(db, ctx, "user.two_factor_enabled", object_type="user", object_id=user.id)
+    return codes
+
+
+def disable_two_factor(db: Session, ctx: AuditContext, user: User) -> None:
+    user.totp_secret, user.totp_enabled, user.recovery_codes = None, False, []
+    db.add(user)
+    record(db, ctx, "user.two_factor_disabled", object_type="user", object_id=user.id)
+
+
+def set_active(db: Session, ctx: AuditContext, user: User, active: bool) -> None:
+    if user.is_active == active:
+        return
+    record(
+        db,
+        ctx,
+        "user.enable" if active else "user.disable",
+        object_type="user",
+        object_id=user.id,
+        old={"is_active": user.is_active},
+        new={"is_active": active},
+    )
+    user.is_active = active
+    user.security_stamp = new_stamp()
+    db.add(user)

@@ -1,0 +1,97 @@
+"""Who may do what: the one module that answers every (user, action, resource) question.
+
+Every route declares one Permission. Partnership-wide permissions depend only on the actor's
+roles; organisation permissions also need the organisation the resource belongs to, and a
+denial there is answered 404 so the resource's existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from audit_portal.models import Role
+
+
+class Permission(StrEnum):
+    PUBLIC = "public"  # anyone, signed in or not
+    SIGNED_IN = "signed-in"  # any signed-in person (their own account and dashboard)
+    ORGANISATION_VIEW = "organisation.view"  # scoped: members of the organisation, QA, admin
+    ORGANISATIONS_LIST = "organisations.list"
+    ORGANISATIONS_MANAGE = "organisations.manage"
+    INTELLIGENCE_VIEW = "intelligence.view"
+    INTELLIGENCE_MANAGE = "intelligence.manage"
+    USERS_MANAGE = "users.manage"
+    AUDIT_VIEW = "audit.view"
+    OUTBOX_VIEW = "outbox.view"
+    QUESTIONNAIRES_VIEW = "questionnaires.view"
+
+
+@dataclass(frozen=True)
+class Rule:
+    partnership_roles: frozenset[Role] = frozenset()
+    organisation_roles: frozenset[Role] = frozenset()  # roles held AT the resource's organisation
+    anyone: bool = False
+    any_signed_in: bool = False
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.organisation_roles)
+
+
+ADMIN = frozenset({Role.ADMIN})
+ADMIN_QA = frozenset({Role.ADMIN, Role.QA})
+MEMBERS = frozenset({Role.RESPONDENT, Role.SIGNATORY})
+
+RULES: Mapping[Permission, Rule] = {
+    Permission.PUBLIC: Rule(anyone=True),
+    Permission.SIGNED_IN: Rule(any_signed_in=True),
+    Permission.ORGANISATION_VIEW: Rule(partnership_roles=ADMIN_QA, organisation_roles=MEMBERS),
+    Permission.ORGANISATIONS_LIST: Rule(partnership_roles=ADMIN_QA),
+    Permission.ORGANISATIONS_MANAGE: Rule(partnership_roles=ADMIN),
+    Permission.INTELLIGENCE_VIEW: Rule(partnership_roles=ADMIN_QA),
+    Permission.INTELLIGENCE_MANAGE: Rule(partnership_roles=ADMIN),
+    Permission.USERS_MANAGE: Rule(partnership_roles=ADMIN),
+    Permission.AUDIT_VIEW: Rule(partnership_roles=ADMIN),
+    Permission.OUTBOX_VIEW: Rule(partnership_roles=ADMIN),
+    Permission.QUESTIONNAIRES_VIEW: Rule(partnership_roles=ADMIN_QA),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in person and every role they hold right now (read afresh on each request)."""
+
+    user_id: int
+    email: str
+    full_name: str
+    partnership_roles: frozenset[Role] = frozenset()
+    organisation_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return bool(self.partnership_roles)
+
+    def roles_at(self, organisation_id: int) -> frozenset[Role]:
+        return self.organisation_roles.get(organisation_id, frozenset())
+
+    def has(self, role: Role) -> bool:
+        return role in self.partnership_roles
+
+
+def allows(actor: Actor | None, permission: Permission, organisation_id: int | None = None) -> bool:
+    rule = RULES[permission]
+    if rule.anyone:
+        return True
+    if actor is None:
+        return False
+    if rule.any_signed_in or actor.partnership_roles & rule.partnership_roles:
+        return True
+    if rule.scoped and organisation_id is not None:
+        return bool(actor.roles_at(organisation_id) & rule.organisation_roles)
+    return False
+
+
+def is_scoped(permission: Permission) -> bool:
+    return RULES[permission].scoped

@@ -1,0 +1,350 @@
+"""Signing in and out, invitations, password resets and the second factor."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from audit_portal.accounts import sessions, totp
+from audit_portal.accounts.throttle import THROTTLED_MESSAGE
+from audit_portal.accounts.tokens import LinkProblem, Purpose, check_claims, read_link_token
+from audit_portal.accounts.users import (
+    AccountError,
+    SignInOutcome,
+    authenticate,
+    disable_two_factor,
+    enable_two_factor,
+    find_user,
+    needs_code,
+    reset_email,
+    set_password,
+    verify_second_factor,
+)
+from audit_portal.audit import security_event
+from audit_portal.models import User, WebSession, utcnow
+from audit_portal.policy import Permission
+from audit_portal.web.account_forms import CodeForm, EmailForm, NewPasswordForm, SignInForm
+from audit_portal.web.context import render, run_db
+from audit_portal.web.guard import audit_context, page, set_session_cookie
+
+INVALID_SIGN_IN = "Enter a correct email address and password"
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site paths: never send someone to another site after signing in."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/dashboard"
+
+
+def _signed_in(request: Request, token: str, destination: str) -> Response:
+    response = RedirectResponse(destination, status_code=303)
+    request.state.session_rotated = True
+    set_session_cookie(request, response, token)
+    return response
+
+
+async def sign_in(request: Request) -> Response:
+    if request.state.actor is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    form = SignInForm(await request.form()) if request.method == "POST" else SignInForm()
+    context = {"title": "Sign in", "form": form, "next": request.query_params.get("next", "")}
+    if request.method == "GET" or not form.validate():
+        return render(request, "accounts/sign_in.html", context, status_code=_status(form))
+    settings, ctx, now = request.app.state.settings, audit_context(request), utcnow()
+    old_id = request.state.web_session.id
+
+    def work(db: Session) -> tuple[str, str | None]:
+        result = authenticate(db, settings, ctx, form.email.data, form.password.data, now)
+        if result.outcome is SignInOutcome.THROTTLED:
+            return "throttled", None
+        if result.outcome is SignInOutcome.INVALID:
+            return "invalid", None
+        user = result.user
+        assert user is not None
+        if needs_code(db, user):
+            record = db.get(WebSession, old_id)
+            record.pending_user_id = user.id
+            db.add(record)
+            return "code", None
+        sessions.purge_expired(db, settings, now)
+        user.last_sign_in_at = now
+        security_event(db, ctx.for_user(user.id, user.email), "sign_in")
+        return "ok", sessions.start_authenticated(db, old_id, user.id, mfa_verified=False, now=now)
+
+    outcome, token = await run_db(request, work, write=True)
+    destination = safe_next(request.query_params.get("next"))
+    if outcome == "ok":
+        return _signed_in(request, token, destination)
+    if outcome == "code":
+        return RedirectResponse(f"/sign-in/code?next={destination}", status_code=303)
+    message = THROTTLED_MESSAGE if outcome == "throttled" else INVALID_SIGN_IN
+    form.email.errors = [message]
+    form.password.errors = [] if outcome == "throttled" else [message]
+    return render(request, "accounts/sign_in.html", context, status_code=400)
+
+
+def _status(form: object) -> int:
+    return 400 if getattr(form, "errors", None) else 200
+
+
+async def sign_in_code(request: Request) -> Response:
+    pending = request.state.web_session.pending_user_id
+    if pending is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    form = CodeForm(await request.form()) if request.method == "POST" else CodeForm()
+    context = {"title": "Enter your security code", "form": form}
+    if request.method == "GET" or not form.validate():
+        return render(request, "accounts/code.html", context, status_code=_status(form))
+    ctx, now, old_id = audit_context(request), utcnow(), request.state.web_session.id
+
+    def work(db: Session) -> str | None:
+        user = db.get(User, pending)
+        if user is None or not user.is_active:
+            return None
+        if not verify_second_factor(db, ctx, user, form.code.data):
+            security_event(db, ctx, "second_factor_failed", user_id=user.id)
+            return None
+        user.last_sign_in_at = now
+        security_event(db, ctx.for_user(user.id, user.email), "sign_in")
+        return sessions.start_authenticated(db, old_id, user.id, mfa_verified=True, now=now)
+
+    token = await run_db(request, work, write=True)
+    if token is None:
+        form.code.errors = ["The security code is not correct: check your authenticator app"]
+        return render(request, "accounts/code.html", context, status_code=400)
+    return _signed_in(request, token, safe_next(request.query_params.get("next")))
+
+
+async def sign_out(request: Request) -> Response:
+    ctx, record_id = audit_context(request), request.state.web_session.id
+
+    def work(db: Session) -> None:
+        security_event(db, ctx, "sign_out")
+        sessions.end_session(db, record_id)
+
+    await run_db(request, work, write=True)
+    response = RedirectResponse("/signed-out", status_code=303)
+    response.delete_cookie(sessions.COOKIE_NAME, path="/")
+    request.state.session_rotated = True
+    return response
+
+
+async def signed_out(request: Request) -> Response:
+    return render(request, "accounts/signed_out.html", {"title": "You have signed out"})
+
+
+# --- invitation and reset links ------------------------------------------------------------
+
+
+async def _link_user(request: Request, purpose: Purpose) -> User | str:
+    settings = request.app.state.settings
+    try:
+        claims = read_link_token(settings, request.path_params["token"], purpose)
+    except LinkProblem as problem:
+        return str(problem)
+    try:
+        return await run_db(request, lambda db: check_claims(claims, db.get(User, claims.user_id)))
+    except LinkProblem as problem:
+        return str(problem)
+
+
+async def accept_invitation(request: Request) -> Response:
+    return await _accept_link(request, Purpose.INVITATION)
+
+
+async def reset_password(request: Request) -> Response:
+    return await _accept_link(request, Purpose.RESET)
+
+
+async def _accept_link(request: Request, purpose: Purpose) -> Response:
+    """Invitation and reset links share one page: set a password, then you are signed in."""
+    user = await _link_user(request, purpose)
+    heading = "Set your password" if purpose is Purpose.INVITATION else "Reset your password"
+    if isinstance(user, str):
+        return render(
+            request,
+            "accounts/link_problem.html",
+            {"title": user, "purpose": purpose.value},
+            status_code=400,
+        )
+    form = NewPasswordForm(await request.form()) if request.method == "POST" else NewPasswordForm()
+    context = {"title": heading, "form": form, "user": user, "purpose": purpose.value}
+    if request.method == "GET" or not form.validate():
+        return render(request, "accounts/set_password.html", context, status_code=_status(form))
+    settings, now, old_id = request.app.state.settings, utcnow(), request.state.web_session.id
+    ctx = audit_context(request).for_user(user.id, user.email)
+
+    def work(db: Session) -> str:
+        fresh = check_claims(
+            read_link_token(settings, request.path_params["token"], purpose), db.get(User, user.id)
+        )
+        set_password(
+            db,
+            settings,
+            ctx,
+            fresh,
+            form.password.data,
+            reason="invitation_accepted" if purpose is Purpose.INVITATION else "password_reset",
+        )
+        sessions.end_all_for_user(db, fresh.id)  # a reset signs out every other browser
+        fresh.last_sign_in_at = now
+        return sessions.start_authenticated(db, old_id, fresh.id, mfa_verified=False, now=now)
+
+    try:
+        token = await run_db(request, work, write=True)
+    except AccountError as problem:
+        form.password.errors = [str(problem)]
+        return render(request, "accounts/set_password.html", context, status_code=400)
+    except LinkProblem as problem:
+        return render(
+            request,
+            "accounts/link_problem.html",
+            {"title": str(problem), "purpose": purpose.value},
+            status_code=400,
+        )
+    return _signed_in(request, token, "/dashboard")
+
+
+async def forgotten_password(request: Request) -> Response:
+    form = EmailForm(await request.form()) if request.method == "POST" else EmailForm()
+    context = {"title": "Reset your password", "form": form}
+    if request.method == "GET" or not form.validate():
+        return render(request, "accounts/forgotten.html", context, status_code=_status(form))
+    settings, ctx, email = request.app.state.settings, audit_context(request), form.email.data
+
+    def work(db: Session) -> None:
+        user = find_user(db, email)
+        security_event(db, ctx, "password_reset_requested", email=email.strip().lower())
+        if user is not None and user.is_active:
+            reset_email(db, settings, user)
+
+    await run_db(request, work, write=True)
+    # The same answer whether or not the account exists.
+    return render(
+        request, "accounts/reset_sent.html", {"title": "Check your email", "email": email}
+    )
+
+
+# --- your account and the second factor -------------------------------------------------------
+
+
+async def account(request: Request) -> Response:
+    actor = request.state.actor
+    user = await run_db(request, lambda db: db.get(User, actor.user_id))
+    return render(request, "accounts/account.html", {"title": "Your account", "user": user})
+
+
+async def two_factor(request: Request) -> Response:
+    """Set up an authenticator app: show a QR code, confirm one code, show recovery codes once."""
+    settings, actor, record_id = (
+        request.app.state.settings,
+        request.state.actor,
+        request.state.web_session.id,
+    )
+    ctx = audit_context(request)
+    form = CodeForm(await request.form()) if request.method == "POST" else CodeForm()
+
+    def prepare(db: Session) -> tuple[User, str]:
+        user = db.get(User, actor.user_id)
+        record = db.get(WebSession, record_id)
+        secret = record.data.get("pending_totp") or totp.new_secret()
+        record.data = {**record.data, "pending_totp": secret}
+        db.add(record)
+        return user, secret
+
+    user, secret = await run_db(request, prepare, write=True)
+    if user.totp_enabled and request.method == "GET":
+        return render(
+            request, "accounts/two_factor_on.html", {"title": "Two-step verification", "user": user}
+        )
+    uri = totp.provisioning_uri(secret, user.email, settings.partnership_name)
+    context = {
+        "title": "Set up two-step verification",
+        "form": form,
+        "qr": totp.qr_svg(uri),
+        "secret": secret,
+        "required": actor.needs_second_factor,
+    }
+    if request.method == "GET" or not form.validate():
+        return render(request, "accounts/two_factor.html", context, status_code=_status(form))
+    if not totp.verify_code(secret, form.code.data):
+        form.code.errors = [
+            "The security code is not correct: check the time on your phone and try again"
+        ]
+        return render(request, "accounts/two_factor.html", context, status_code=400)
+
+    def enable(db: Session) -> list[str]:
+        fresh = db.get(User, actor.user_id)
+        codes = enable_two_factor(db, ctx, fresh, secret)
+        record = db.get(WebSession, record_id)
+        record.mfa_verified = True
+        record.data = {k: v for k, v in record.data.items() if k != "pending_totp"}
+        db.add(record)
+        return codes
+
+    codes = await run_db(request, enable, write=True)
+    return render(
+        request,
+        "accounts/recovery_codes.html",
+        {"title": "Save your recovery codes", "codes": codes},
+    )
+
+
+async def two_factor_off(request: Request) -> Response:
+    actor, ctx = request.state.actor, audit_context(request)
+    if actor.needs_second_factor:
+        return render(
+            request,
+            "errors/generic.html",
+            {
+                "title": "You cannot turn off two-step verification",
+                "detail": "People with partnership-wide roles must use two-step verification.",
+            },
+            status_code=400,
+        )
+
+    def work(db: Session) -> None:
+        disable_two_factor(db, ctx, db.get(User, actor.user_id))
+        sessions.add_flash(db, request.state.web_session.id, "Two-step verification is off.")
+
+    await run_db(request, work, write=True)
+    return RedirectResponse("/account", status_code=303)
+
+
+routes = [
+    page("/sign-in", sign_in, permission=Permission.PUBLIC, methods=["GET", "POST"]),
+    page("/sign-in/code", sign_in_code, permission=Permission.PUBLIC, methods=["GET", "POST"]),
+    page("/sign-out", sign_out, permission=Permission.SIGNED_IN, methods=["POST"], mfa_exempt=True),
+    page("/signed-out", signed_out, permission=Permission.PUBLIC),
+    page(
+        "/invitation/{token}",
+        accept_invitation,
+        permission=Permission.PUBLIC,
+        methods=["GET", "POST"],
+    ),
+    page(
+        "/reset-password/{token}",
+        reset_password,
+        permission=Permission.PUBLIC,
+        methods=["GET", "POST"],
+    ),
+    page(
+        "/forgotten-password",
+        forgotten_password,
+        permission=Permission.PUBLIC,
+        methods=["GET", "POST"],
+    ),
+    page("/account", account, permission=Permission.SIGNED_IN, mfa_exempt=True),
+    page(
+        "/account/two-factor",
+        two_factor,
+        permission=Permission.SIGNED_IN,
+        methods=["GET", "POST"],
+        mfa_exempt=True,
+    ),
+    page(
+        "/account/two-factor/off", two_factor_off, permission=Permission.SIGNED_IN, methods=["POST"]
+    ),
+]

@@ -1,0 +1,246 @@
+"""Administrators manage organisations; members, QA and administrators view one."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from audit_portal.accounts import sessions
+from audit_portal.models import FLAG_TYPES, Membership, Organisation, User
+from audit_portal.models.organisations import IDENTIFIER_SCHEMES
+from audit_portal.organisations import (
+    OrganisationError,
+    OrganisationFilter,
+    create_organisation,
+    current_flags,
+    districts,
+    flag_history,
+    list_organisations,
+    note_intelligence,
+    update_organisation,
+)
+from audit_portal.policy import Permission, allows
+from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS
+from audit_portal.web.admin_forms import IntelligenceForm, OrganisationForm
+from audit_portal.web.context import render, run_db
+from audit_portal.web.guard import audit_context, page
+
+LABELS = {
+    "duty_types": DUTY_TYPES,
+    "sectors": SECTORS,
+    "phases": PHASES,
+    "features": FEATURES,
+    "flags": FLAG_TYPES,
+    "schemes": IDENTIFIER_SCHEMES,
+}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return max(1, int(value or default))
+    except ValueError:
+        return default
+
+
+async def organisation_list(request: Request) -> Response:
+    q = request.query_params
+    f = OrganisationFilter(
+        search=q.get("search", "").strip()[:100],
+        duty_type=q.get("duty_type", ""),
+        district=q.get("district", ""),
+        status=q.get("status", "active"),
+        page=_int(q.get("page"), 1),
+    )
+    rows, total, all_districts = await run_db(
+        request, lambda db: (*list_organisations(db, f), districts(db))
+    )
+    pages = max(1, -(-total // f.per_page))
+    return render(
+        request,
+        "organisations/list.html",
+        {
+            "title": "Organisations",
+            "rows": rows,
+            "total": total,
+            "filter": f,
+            "pages": pages,
+            "districts": all_districts,
+            "labels": LABELS,
+            "can_manage": allows(request.state.actor, Permission.ORGANISATIONS_MANAGE),
+        },
+    )
+
+
+def _form_values(form: OrganisationForm) -> dict:
+    return {name: field.data for name, field in form._fields.items()}
+
+
+async def organisation_new(request: Request) -> Response:
+    form = (
+        OrganisationForm(await request.form()) if request.method == "POST" else OrganisationForm()
+    )
+    context = {"title": "Add an organisation", "form": form, "action": "/organisations/new"}
+    if request.method == "GET" or not form.validate():
+        return render(
+            request, "organisations/form.html", context, status_code=400 if form.errors else 200
+        )
+    ctx = audit_context(request)
+    try:
+        org = await run_db(
+            request, lambda db: create_organisation(db, ctx, _form_values(form)), write=True
+        )
+    except OrganisationError as problem:
+        form.identifier.errors = [str(problem)]
+        return render(request, "organisations/form.html", context, status_code=400)
+    await _flash(request, f"{org.name} has been added.")
+    return RedirectResponse(f"/organisations/{org.id}", status_code=303)
+
+
+async def _flash(request: Request, text: str) -> None:
+    record_id = request.state.web_session.id
+    await run_db(request, lambda db: sessions.add_flash(db, record_id, text), write=True)
+
+
+def _get_organisation(db: Session, organisation_id: int) -> Organisation:
+    org = db.get(Organisation, organisation_id)
+    if org is None:
+        raise HTTPException(404)
+    return org
+
+
+async def organisation_view(request: Request) -> Response:
+    organisation_id = request.path_params["organisation_id"]
+    actor = request.state.actor
+    show_intelligence = allows(actor, Permission.INTELLIGENCE_VIEW)
+    show_members = allows(actor, Permission.USERS_MANAGE)
+
+    def load(db: Session) -> dict:
+        org = _get_organisation(db, organisation_id)
+        members = (
+            db.exec(
+                select(Membership, User)
+                .join(User, User.id == Membership.user_id)
+                .where(Membership.organisation_id == organisation_id)
+                .order_by(User.full_name)
+            ).all()
+            if show_members
+            else None
+        )
+        flags = current_flags(db, organisation_id) if show_intelligence else None
+        history = flag_history(db, organisation_id) if show_intelligence else None
+        return {"org": org, "members": members, "flags": flags, "history": history}
+
+    data = await run_db(request, load)
+    return render(
+        request,
+        "organisations/view.html",
+        {
+            "title": data["org"].name,
+            **data,
+            "labels": LABELS,
+            "can_manage": allows(actor, Permission.ORGANISATIONS_MANAGE),
+            "can_note": allows(actor, Permission.INTELLIGENCE_MANAGE),
+            "intelligence_form": IntelligenceForm(),
+        },
+    )
+
+
+async def organisation_edit(request: Request) -> Response:
+    organisation_id = request.path_params["organisation_id"]
+    org = await run_db(request, lambda db: _get_organisation(db, organisation_id))
+    if request.method == "POST":
+        form = OrganisationForm(await request.form())
+    else:
+        form = OrganisationForm(obj=org)
+    context = {
+        "title": f"Change {org.name}",
+        "form": form,
+        "action": f"/organisations/{org.id}/edit",
+    }
+    if request.method == "GET" or not form.validate():
+        return render(
+            request, "organisations/form.html", context, status_code=400 if form.errors else 200
+        )
+    ctx = audit_context(request)
+
+    def save(db: Session) -> bool:
+        return update_organisation(
+            db, ctx, _get_organisation(db, organisation_id), _form_values(form)
+        )
+
+    try:
+        changed = await run_db(request, save, write=True)
+    except OrganisationError as problem:
+        form.identifier.errors = [str(problem)]
+        return render(request, "organisations/form.html", context, status_code=400)
+    await _flash(request, "Your changes have been saved." if changed else "Nothing was changed.")
+    return RedirectResponse(f"/organisations/{organisation_id}", status_code=303)
+
+
+async def intelligence_add(request: Request) -> Response:
+    organisation_id = request.path_params["organisation_id"]
+    form = IntelligenceForm(await request.form())
+    if not form.validate():
+        org = await run_db(request, lambda db: _get_organisation(db, organisation_id))
+        return render(
+            request,
+            "organisations/intelligence_form.html",
+            {"title": f"Add intelligence about {org.name}", "org": org, "form": form},
+            status_code=400,
+        )
+    ctx = audit_context(request)
+
+    def save(db: Session) -> bool:
+        _get_organisation(db, organisation_id)
+        return (
+            note_intelligence(
+                db,
+                ctx,
+                organisation_id,
+                flag=form.flag.data,
+                value=form.value.data or "",
+                source=form.source.data,
+                noted_on=form.noted_on.data,
+                note=form.note.data or "",
+            )
+            is not None
+        )
+
+    changed = await run_db(request, save, write=True)
+    await _flash(
+        request,
+        "The intelligence has been recorded."
+        if changed
+        else "That intelligence was already recorded.",
+    )
+    return RedirectResponse(f"/organisations/{organisation_id}#intelligence", status_code=303)
+
+
+routes = [
+    page("/organisations", organisation_list, permission=Permission.ORGANISATIONS_LIST),
+    page(
+        "/organisations/new",
+        organisation_new,
+        permission=Permission.ORGANISATIONS_MANAGE,
+        methods=["GET", "POST"],
+    ),
+    page(
+        "/organisations/{organisation_id:int}",
+        organisation_view,
+        permission=Permission.ORGANISATION_VIEW,
+    ),
+    page(
+        "/organisations/{organisation_id:int}/edit",
+        organisation_edit,
+        permission=Permission.ORGANISATIONS_MANAGE,
+        methods=["GET", "POST"],
+    ),
+    page(
+        "/organisations/{organisation_id:int}/intelligence",
+        intelligence_add,
+        permission=Permission.INTELLIGENCE_MANAGE,
+        methods=["POST"],
+    ),
+]

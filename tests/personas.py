@@ -1,0 +1,116 @@
+"""Personas for web tests, and a fast way to be signed in as one (no password round trip).
+
+Two organisations, A and B; a respondent and a signatory at A, a respondent at B; and the
+three partnership-wide roles. ``signed_in(client, persona)`` creates a server-side session
+directly and sets its cookie, as a browser would have after signing in.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from audit_portal.accounts.passwords import hash_password
+from audit_portal.accounts.sessions import COOKIE_NAME, _hash
+from audit_portal.accounts.users import new_stamp
+from audit_portal.config import Settings
+from audit_portal.db import session_scope
+from audit_portal.models import Membership, Organisation, Role, User, WebSession, utcnow
+from audit_portal.web import csrf
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    user_id: int
+    email: str
+    role: Role | None
+    organisation_id: int | None
+
+
+@dataclass(frozen=True)
+class World:
+    org_a: int
+    org_b: int
+    people: dict[str, Persona]
+
+
+def make_world(engine: Engine, settings: Settings) -> World:
+    with session_scope(engine, write=True) as db:
+        a = Organisation(
+            name="Alpha Primary School",
+            duty_type="section-175-school",
+            kind="school",
+            identifier_scheme="urn",
+            identifier="100001",
+            phase="primary",
+            district="North",
+        )
+        b = Organisation(
+            name="Beta Academy",
+            duty_type="section-157-school",
+            kind="school",
+            identifier_scheme="urn",
+            identifier="100002",
+            phase="secondary",
+            district="South",
+        )
+        db.add(a)
+        db.add(b)
+        db.flush()
+        specs = {
+            "respondent_a": (Role.RESPONDENT, a.id),
+            "signatory_a": (Role.SIGNATORY, a.id),
+            "respondent_b": (Role.RESPONDENT, b.id),
+            "qa": (Role.QA, None),
+            "admin": (Role.ADMIN, None),
+            "scrutineer": (Role.SCRUTINEER, None),
+            "no_roles": (None, None),
+        }
+        hashed = hash_password(settings, PASSWORD)
+        people = {}
+        for name, (role, org_id) in specs.items():
+            user = User(
+                email=f"{name}@test.example",
+                full_name=name.replace("_", " ").title(),
+                password_hash=hashed,
+                security_stamp=new_stamp(),
+            )
+            db.add(user)
+            db.flush()
+            if role is not None:
+                db.add(Membership(user_id=user.id, organisation_id=org_id, role=role.value))
+            people[name] = Persona(name, user.id, user.email, role, org_id)
+        return World(a.id, b.id, people)
+
+
+def signed_in(client: TestClient, engine: Engine, persona: Persona, *, mfa: bool = True) -> str:
+    """Sign ``client`` in as ``persona``; returns the CSRF token for its forms."""
+    token = secrets.token_urlsafe(32)
+    csrf_secret = secrets.token_hex(32)
+    now = utcnow()
+    with session_scope(engine, write=True) as db:
+        db.add(
+            WebSession(
+                id=_hash(token),
+                user_id=persona.user_id,
+                csrf_secret=csrf_secret,
+                mfa_verified=mfa,
+                created_at=now,
+                authenticated_at=now,
+                last_seen_at=now,
+            )
+        )
+    client.cookies.set(COOKIE_NAME, token)
+    return csrf.token_for(client.app.state.settings.secret_key, csrf_secret)
+
+
+def csrf_from(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
