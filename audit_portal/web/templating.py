@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jinja2
 import jinja2.runtime
-from markupsafe import Markup
 from jinja2_fragments.starlette import Jinja2Blocks
+from markupsafe import Markup
 
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.policy import Actor, Permission, allows
