@@ -2,7 +2,13 @@
 
 from audit_portal.questionnaires.check import check_catalogue
 from audit_portal.questionnaires.diff import Carry, Diff, carry_forward_plan, diff
-from audit_portal.questionnaires.load import Catalogue, Problem, content_hash, load_catalogue
+from audit_portal.questionnaires.load import (
+    Catalogue,
+    Problem,
+    content_hash,
+    current_catalogue,
+    load_catalogue,
+)
 from audit_portal.questionnaires.model import Definition, Item, Section
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "carry_forward_plan",
     "check_catalogue",
     "content_hash",
+    "current_catalogue",
     "diff",
     "load_catalogue",
 ]

@@ -14,6 +14,9 @@ from pydantic import ValidationError
 
 from audit_portal.questionnaires.model import Definition, version_sort_key
 
+# libyaml's loader when available (several times faster); both are the safe loader.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -87,7 +90,7 @@ def version_sort_key_safe(path: Path) -> tuple[int, int]:
 def load_file(path: Path, root: Path) -> LoadedFile:
     name = _display_name(path, root)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
     except (OSError, UnicodeDecodeError) as exc:
         return LoadedFile(path, None, None, None, [Problem(name, "", f"cannot be read: {exc}")])
     except yaml.YAMLError as exc:
@@ -109,6 +112,24 @@ def load_file(path: Path, root: Path) -> LoadedFile:
 def load_catalogue(root: Path, extra_files: Iterable[Path] = ()) -> Catalogue:
     paths = [*definition_files(root), *extra_files]
     return Catalogue(root=root, files=[load_file(p, root) for p in paths])
+
+
+_cache: dict[Path, tuple[tuple, Catalogue]] = {}
+
+
+def current_catalogue(root: Path) -> Catalogue:
+    """The catalogue, re-read only when a file was added, removed or changed.
+
+    The web pages call this on every request; files stay the source of truth (a draft can be
+    edited and previewed at once) without parsing every YAML file each time.
+    """
+    paths = definition_files(root)
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    cached = _cache.get(root)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, load_catalogue(root))
+        _cache[root] = cached
+    return cached[1]
 
 
 def _display_name(path: Path, root: Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -46,10 +46,13 @@ async def audit_trail(request: Request) -> Response:
         if action:
             query = query.where(col(AuditEvent.action).startswith(action))
         if date_from:
-            query = query.where(AuditEvent.occurred_at >= datetime.combine(date_from, time.min))
+            query = query.where(
+                AuditEvent.occurred_at >= datetime.combine(date_from, time.min, tzinfo=UTC)
+            )
         if date_to:
             query = query.where(
-                AuditEvent.occurred_at < datetime.combine(date_to + timedelta(days=1), time.min)
+                AuditEvent.occurred_at
+                < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)
             )
         total = db.exec(select(func.count()).select_from(query.subquery())).one()
         rows = db.exec(

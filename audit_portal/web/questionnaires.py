@@ -9,7 +9,13 @@ from starlette.responses import Response
 
 from audit_portal.models import QuestionnaireVersion
 from audit_portal.policy import Permission
-from audit_portal.questionnaires import Catalogue, Definition, check_catalogue, diff, load_catalogue
+from audit_portal.questionnaires import (
+    Catalogue,
+    Definition,
+    check_catalogue,
+    current_catalogue,
+    diff,
+)
 from audit_portal.questionnaires.pdf import blank_pdf
 from audit_portal.scoring import applies
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS, OrganisationProfile
@@ -20,8 +26,7 @@ LABELS = {"duty_types": DUTY_TYPES, "sectors": SECTORS, "phases": PHASES, "featu
 
 
 def _catalogue(request: Request) -> Catalogue:
-    # Read afresh on each request: files are the source of truth and may be edited (drafts).
-    return load_catalogue(request.app.state.settings.questionnaires_dir)
+    return current_catalogue(request.app.state.settings.questionnaires_dir)
 
 
 def _definition(request: Request) -> Definition:

@@ -51,4 +51,5 @@ def create_templates(settings: Settings) -> Jinja2Blocks:
     env.globals["service_name"] = "Safeguarding Audit Portal"
     env.globals["admin_links"] = admin_links
     env.globals["csrf_field"] = csrf_field
+    env.filters["labels"] = lambda values, mapping: [mapping.get(v, v) for v in values or []]
     return Jinja2Blocks(env=env)

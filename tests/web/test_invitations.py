@@ -1,0 +1,244 @@
+"""Invitations and password resets: signed, single-use, expiring links sent by email."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from email import message_from_bytes
+
+import pytest
+from aiosmtpd.controller import Controller
+from itsdangerous import TimestampSigner
+from sqlalchemy import Engine
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from audit_portal.accounts.sessions import COOKIE_NAME
+from audit_portal.config import Settings
+from audit_portal.db import session_scope
+from audit_portal.models import AuditEvent, Membership, OutboxEmail, User, WebSession
+from audit_portal.web.app import create_app
+from tests.personas import PASSWORD, World, csrf_from, signed_in
+
+NEW_PASSWORD = "purple elephant marmalade"
+
+
+def invite(client: TestClient, token: str, **fields: str):  # type: ignore[no-untyped-def]
+    data = {
+        "csrf_token": token,
+        "full_name": "Nia Newcomer",
+        "email": "Nia@School.example",
+        "role": "respondent",
+        **fields,
+    }
+    return client.post("/users/invite", data=data)
+
+
+def last_link(engine: Engine, kind: str) -> str:
+    with session_scope(engine, write=False) as db:
+        email = db.exec(select(OutboxEmail).order_by(OutboxEmail.id.desc())).first()  # type: ignore[union-attr]
+    return re.search(rf"http://127\.0\.0\.1:8000(/{kind}/\S+)", email.body).group(1)
+
+
+@pytest.fixture
+def admin(app: Starlette, clean_db: Engine, world: World) -> Iterator[tuple[TestClient, str]]:
+    with TestClient(app, follow_redirects=False) as client:
+        yield client, signed_in(client, clean_db, world.people["admin"])
+
+
+def test_invitation_journey(admin, app: Starlette, clean_db: Engine, world: World) -> None:  # type: ignore[no-untyped-def]
+    client, token = admin
+    response = invite(client, token, organisation_id=str(world.org_a))
+    assert response.status_code == 303
+    with session_scope(clean_db, write=False) as db:
+        user = db.exec(select(User).where(User.email == "nia@school.example")).one()
+        assert user.password_hash is None
+        membership = db.exec(select(Membership).where(Membership.user_id == user.id)).one()
+        assert (membership.role, membership.organisation_id) == ("respondent", world.org_a)
+        email = db.exec(select(OutboxEmail)).one()
+        assert email.status == "outbox" and email.to_address == "nia@school.example"
+        actions = [e.action for e in db.exec(select(AuditEvent)).all()]
+        assert {"user.create", "membership.create"} <= set(actions)
+    link = last_link(clean_db, "invitation")
+
+    with TestClient(app, follow_redirects=False) as newcomer:
+        page = newcomer.get(link)
+        assert page.status_code == 200 and "nia@school.example" in page.text
+        weak = newcomer.post(
+            link, data={"csrf_token": csrf_from(page.text), "password": "short", "confirm": "short"}
+        )
+        assert weak.status_code == 400 and "12 characters or more" in weak.text
+        done = newcomer.post(
+            link,
+            data={
+                "csrf_token": csrf_from(page.text),
+                "password": NEW_PASSWORD,
+                "confirm": NEW_PASSWORD,
+            },
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/dashboard"
+        assert "Alpha Primary School" in newcomer.get("/dashboard").text
+
+    with TestClient(app, follow_redirects=False) as again:
+        reused = again.get(link)
+        assert reused.status_code == 400 and "This link has already been used" in reused.text
+
+
+def test_tampered_and_expired_links(
+    app: Starlette,
+    clean_db: Engine,
+    world: World,
+    admin,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, token = admin
+    invite(client, token, organisation_id=str(world.org_a))
+    link = last_link(clean_db, "invitation")
+    with TestClient(app) as visitor:
+        assert "This link is not valid" in visitor.get(link[:-3] + "xyz").text
+        real_timestamp = TimestampSigner.get_timestamp
+        monkeypatch.setattr(
+            TimestampSigner, "get_timestamp", lambda self: real_timestamp(self) + 8 * 86400
+        )
+        assert "This link has expired" in visitor.get(link).text
+
+
+def test_invitation_needs_a_valid_role_and_organisation(admin, world: World) -> None:  # type: ignore[no-untyped-def]
+    client, token = admin
+    missing_org = invite(client, token)
+    assert missing_org.status_code == 400
+    assert "Choose the organisation this respondent belongs to" in missing_org.text
+    partnership_with_org = invite(client, token, role="qa", organisation_id=str(world.org_a))
+    assert "is a partnership-wide role" in partnership_with_org.text
+    duplicate = invite(
+        client, token, email="respondent_a@test.example", organisation_id=str(world.org_a)
+    )
+    assert "already exists" in duplicate.text
+    bad_email = invite(client, token, email="not-an-email", organisation_id=str(world.org_a))
+    assert "Enter an email address in the correct format" in bad_email.text
+
+
+def test_password_reset_signs_out_other_browsers(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    persona = world.people["respondent_a"]
+    with TestClient(app, follow_redirects=False) as elsewhere:
+        signed_in(elsewhere, clean_db, persona)
+        assert elsewhere.get("/dashboard").status_code == 200
+        with TestClient(app, follow_redirects=False) as client:
+            page = client.get("/forgotten-password")
+            sent = client.post(
+                "/forgotten-password",
+                data={"csrf_token": csrf_from(page.text), "email": persona.email},
+            )
+            assert "Check your email" in sent.text
+            link = last_link(clean_db, "reset-password")
+            form = client.get(link)
+            done = client.post(
+                link,
+                data={
+                    "csrf_token": csrf_from(form.text),
+                    "password": NEW_PASSWORD,
+                    "confirm": NEW_PASSWORD,
+                },
+            )
+            assert done.status_code == 303
+        assert elsewhere.get("/dashboard").status_code == 303, "the other browser is signed out"
+    with session_scope(clean_db, write=False) as db:
+        assert (
+            len(db.exec(select(WebSession).where(WebSession.user_id == persona.user_id)).all()) == 1
+        )
+
+
+def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    with TestClient(app) as client:
+        page = client.get("/forgotten-password")
+        response = client.post(
+            "/forgotten-password",
+            data={"csrf_token": csrf_from(page.text), "email": "stranger@test.example"},
+        )
+        assert "If stranger@test.example has an account" in response.text
+    with session_scope(clean_db, write=False) as db:
+        assert db.exec(select(OutboxEmail)).all() == []
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_invitation_is_delivered_through_a_real_smtp_server(
+    settings: Settings, clean_db: Engine, world: World
+) -> None:
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        smtp_settings = replace(
+            settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+        )
+        app = create_app(smtp_settings, engine=clean_db)
+        with TestClient(app, follow_redirects=False) as client:
+            token = signed_in(client, clean_db, world.people["admin"])
+            assert invite(client, token, organisation_id=str(world.org_b)).status_code == 303
+    finally:
+        controller.stop()
+    [raw] = inbox.messages
+    message = message_from_bytes(raw)
+    assert message["To"] == "nia@school.example"
+    assert message["Subject"] == "Your invitation to the Safeguarding Audit Portal"
+    assert "Testshire Safeguarding Children Partnership" in message["From"]
+    assert "/invitation/" in message.get_payload(decode=True).decode()
+    with session_scope(clean_db, write=False) as db:
+        stored = db.exec(select(OutboxEmail)).one()
+        assert stored.status == "sent" and stored.body == "", "bodies with links are not kept"
+
+
+def test_unreachable_mail_server_is_reported_not_a_crash(
+    settings: Settings, clean_db: Engine, world: World
+) -> None:
+    smtp_settings = replace(
+        settings, smtp_host="127.0.0.1", smtp_port=_free_port(), smtp_starttls=False
+    )
+    app = create_app(smtp_settings, engine=clean_db)
+    with TestClient(app) as client:
+        token = signed_in(client, clean_db, world.people["admin"])
+        page = invite(client, token, organisation_id=str(world.org_b))
+        assert "the invitation email could not be sent" in page.text
+    with session_scope(clean_db, write=False) as db:
+        assert db.exec(select(OutboxEmail)).one().status == "failed"
+
+
+def test_password_never_reaches_the_audit_trail_or_cookies(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    with TestClient(app, follow_redirects=False) as client:
+        page = client.get("/sign-in")
+        client.post(
+            "/sign-in",
+            data={
+                "csrf_token": csrf_from(page.text),
+                "email": "respondent_a@test.example",
+                "password": PASSWORD,
+            },
+        )
+        assert PASSWORD not in str(client.cookies.get(COOKIE_NAME))
+    with session_scope(clean_db, write=False) as db:
+        dumped = " ".join(f"{e.old} {e.new}" for e in db.exec(select(AuditEvent)).all())
+    assert PASSWORD not in dumped
