@@ -51,7 +51,7 @@ def test_a_change_and_its_event_roll_back_together(clean_db: Engine, world: Worl
         assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar() == 0
         assert (
             conn.execute(
-                text(f"SELECT district FROM organisation WHERE id = {world.org_a}")
+                text("SELECT district FROM organisation WHERE id = :id"), {"id": world.org_a}
             ).scalar()
             == "North"
         )
