@@ -31,6 +31,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from audit_portal import log_redaction
     from audit_portal.db import create_db_engine, schema_status
     from audit_portal.web.app import create_app
 
@@ -41,7 +42,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(problem)
     app = create_app(settings, engine=engine)
     print(f"Serving {settings.partnership_name} at http://{args.host}:{args.port} (Ctrl+C to stop)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level="info", proxy_headers=True
+    )
+    server = uvicorn.Server(config)
+    log_redaction.install()  # uvicorn configures its loggers in Config(): filter after that
+    server.run()
     engine.dispose()
     return 0
 

@@ -6,7 +6,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from audit_portal.accounts import sessions, totp
+from audit_portal.accounts import sessions, throttle, totp
 from audit_portal.accounts.throttle import THROTTLED_MESSAGE
 from audit_portal.accounts.tokens import LinkProblem, Purpose, check_claims, read_link_token
 from audit_portal.accounts.users import (
@@ -69,6 +69,7 @@ async def sign_in(request: Request) -> Response:
             db.add(record)
             return "code", None
         sessions.purge_expired(db, settings, now)
+        throttle.purge_old(db, now)
         user.last_sign_in_at = now
         security_event(db, ctx.for_user(user.id, user.email), "sign_in")
         return "ok", sessions.start_authenticated(db, old_id, user.id, mfa_verified=False, now=now)
