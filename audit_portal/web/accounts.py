@@ -25,7 +25,7 @@ from audit_portal.audit import security_event
 from audit_portal.models import User, WebSession, utcnow
 from audit_portal.policy import Permission
 from audit_portal.web.account_forms import CodeForm, EmailForm, NewPasswordForm, SignInForm
-from audit_portal.web.context import render, run_db
+from audit_portal.web.context import redirect_with_message, render, run_db
 from audit_portal.web.guard import audit_context, page, set_session_cookie
 
 INVALID_SIGN_IN = "Enter a correct email address and password"
@@ -306,12 +306,10 @@ async def two_factor_off(request: Request) -> Response:
             status_code=400,
         )
 
-    def work(db: Session) -> None:
-        disable_two_factor(db, ctx, db.get(User, actor.user_id))
-        sessions.add_flash(db, request.state.web_session.id, "Two-step verification is off.")
-
-    await run_db(request, work, write=True)
-    return RedirectResponse("/account", status_code=303)
+    await run_db(
+        request, lambda db: disable_two_factor(db, ctx, db.get(User, actor.user_id)), write=True
+    )
+    return await redirect_with_message(request, "/account", "Two-step verification is off.")
 
 
 routes = [

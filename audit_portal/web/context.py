@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from audit_portal.db import session_scope
 
 T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
 
 
 async def run_db(request: Request, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
@@ -47,4 +49,17 @@ def render(
     return templates.TemplateResponse(request, template, ctx, status_code=status_code)
 
 
-SessionFn = Callable[[Session], Any]
+def get_or_404(db: Session, model: type[M], object_id: object) -> M:
+    found = db.get(model, object_id)
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+async def redirect_with_message(request: Request, url: str, text: str) -> Response:
+    """Post/redirect/get, with a message shown on the next page (kept in the server session)."""
+    from audit_portal.accounts.sessions import add_flash
+
+    record_id = request.state.web_session.id
+    await run_db(request, lambda db: add_flash(db, record_id, text), write=True)
+    return RedirectResponse(url, status_code=303)

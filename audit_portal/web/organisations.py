@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from sqlmodel import Session, select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from audit_portal.accounts import sessions
 from audit_portal.models import FLAG_TYPES, Membership, Organisation, User
 from audit_portal.models.organisations import IDENTIFIER_SCHEMES
 from audit_portal.organisations import (
@@ -24,7 +22,7 @@ from audit_portal.organisations import (
 from audit_portal.policy import Permission, allows
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS
 from audit_portal.web.admin_forms import IntelligenceForm, OrganisationForm
-from audit_portal.web.context import render, run_db
+from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
 from audit_portal.web.guard import audit_context, page
 
 LABELS = {
@@ -94,20 +92,9 @@ async def organisation_new(request: Request) -> Response:
     except OrganisationError as problem:
         form.identifier.errors = [str(problem)]
         return render(request, "organisations/form.html", context, status_code=400)
-    await _flash(request, f"{org.name} has been added.")
-    return RedirectResponse(f"/organisations/{org.id}", status_code=303)
-
-
-async def _flash(request: Request, text: str) -> None:
-    record_id = request.state.web_session.id
-    await run_db(request, lambda db: sessions.add_flash(db, record_id, text), write=True)
-
-
-def _get_organisation(db: Session, organisation_id: int) -> Organisation:
-    org = db.get(Organisation, organisation_id)
-    if org is None:
-        raise HTTPException(404)
-    return org
+    return await redirect_with_message(
+        request, f"/organisations/{org.id}", f"{org.name} has been added."
+    )
 
 
 async def organisation_view(request: Request) -> Response:
@@ -117,7 +104,7 @@ async def organisation_view(request: Request) -> Response:
     show_members = allows(actor, Permission.USERS_MANAGE)
 
     def load(db: Session) -> dict:
-        org = _get_organisation(db, organisation_id)
+        org = get_or_404(db, Organisation, organisation_id)
         members = (
             db.exec(
                 select(Membership, User)
@@ -149,7 +136,7 @@ async def organisation_view(request: Request) -> Response:
 
 async def organisation_edit(request: Request) -> Response:
     organisation_id = request.path_params["organisation_id"]
-    org = await run_db(request, lambda db: _get_organisation(db, organisation_id))
+    org = await run_db(request, lambda db: get_or_404(db, Organisation, organisation_id))
     if request.method == "POST":
         form = OrganisationForm(await request.form())
     else:
@@ -167,7 +154,7 @@ async def organisation_edit(request: Request) -> Response:
 
     def save(db: Session) -> bool:
         return update_organisation(
-            db, ctx, _get_organisation(db, organisation_id), _form_values(form)
+            db, ctx, get_or_404(db, Organisation, organisation_id), _form_values(form)
         )
 
     try:
@@ -175,15 +162,18 @@ async def organisation_edit(request: Request) -> Response:
     except OrganisationError as problem:
         form.identifier.errors = [str(problem)]
         return render(request, "organisations/form.html", context, status_code=400)
-    await _flash(request, "Your changes have been saved." if changed else "Nothing was changed.")
-    return RedirectResponse(f"/organisations/{organisation_id}", status_code=303)
+    return await redirect_with_message(
+        request,
+        f"/organisations/{organisation_id}",
+        "Your changes have been saved." if changed else "Nothing was changed.",
+    )
 
 
 async def intelligence_add(request: Request) -> Response:
     organisation_id = request.path_params["organisation_id"]
     form = IntelligenceForm(await request.form())
     if not form.validate():
-        org = await run_db(request, lambda db: _get_organisation(db, organisation_id))
+        org = await run_db(request, lambda db: get_or_404(db, Organisation, organisation_id))
         return render(
             request,
             "organisations/intelligence_form.html",
@@ -193,7 +183,7 @@ async def intelligence_add(request: Request) -> Response:
     ctx = audit_context(request)
 
     def save(db: Session) -> bool:
-        _get_organisation(db, organisation_id)
+        get_or_404(db, Organisation, organisation_id)
         return (
             note_intelligence(
                 db,
@@ -209,13 +199,14 @@ async def intelligence_add(request: Request) -> Response:
         )
 
     changed = await run_db(request, save, write=True)
-    await _flash(
-        request,
+    text = (
         "The intelligence has been recorded."
         if changed
-        else "That intelligence was already recorded.",
+        else "That intelligence was already recorded."
     )
-    return RedirectResponse(f"/organisations/{organisation_id}#intelligence", status_code=303)
+    return await redirect_with_message(
+        request, f"/organisations/{organisation_id}#intelligence", text
+    )
 
 
 routes = [

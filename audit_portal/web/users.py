@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from wtforms.fields.choices import SelectChoice
 
 from audit_portal.accounts import sessions
@@ -21,7 +21,7 @@ from audit_portal.accounts.users import (
 from audit_portal.models import Membership, Organisation, Role, User
 from audit_portal.policy import Permission
 from audit_portal.web.admin_forms import InviteForm, RoleForm
-from audit_portal.web.context import render, run_db
+from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
 from audit_portal.web.guard import audit_context, page
 
 
@@ -101,27 +101,14 @@ async def user_invite(request: Request) -> Response:
             "use ‘Send the invitation again’."
         )
     )
-    await _flash(request, text)
-    return RedirectResponse(f"/users/{user_id}", status_code=303)
-
-
-async def _flash(request: Request, text: str) -> None:
-    record_id = request.state.web_session.id
-    await run_db(request, lambda db: sessions.add_flash(db, record_id, text), write=True)
-
-
-def _get_user(db: Session, user_id: int) -> User:
-    user = db.get(User, user_id)
-    if user is None:
-        raise HTTPException(404)
-    return user
+    return await redirect_with_message(request, f"/users/{user_id}", text)
 
 
 async def user_view(request: Request) -> Response:
     user_id = request.path_params["user_id"]
 
     def load(db: Session) -> dict:
-        user = _get_user(db, user_id)
+        user = get_or_404(db, User, user_id)
         memberships = db.exec(
             select(Membership, Organisation)
             .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
@@ -141,12 +128,11 @@ async def user_add_role(request: Request) -> Response:
     user_id, ctx = request.path_params["user_id"], audit_context(request)
     form = RoleForm(await request.form())
     if form.role.data not in {r.value for r in Role}:
-        await _flash(request, "Choose a role to add.")
-        return RedirectResponse(f"/users/{user_id}", status_code=303)
+        return await redirect_with_message(request, f"/users/{user_id}", "Choose a role to add.")
     role, organisation_id = Role(form.role.data), _id_or_none(form.organisation_id.data)
 
     def work(db: Session) -> None:
-        user = _get_user(db, user_id)
+        user = get_or_404(db, User, user_id)
         if role.partnership_wide != (organisation_id is None):
             raise AccountError(
                 f"{role.label} is a partnership-wide role: do not choose an organisation"
@@ -157,18 +143,16 @@ async def user_add_role(request: Request) -> Response:
 
     try:
         await run_db(request, work, write=True)
-        await _flash(request, "The role has been added.")
     except AccountError as problem:
-        await _flash(request, str(problem))
-    return RedirectResponse(f"/users/{user_id}", status_code=303)
+        return await redirect_with_message(request, f"/users/{user_id}", str(problem))
+    return await redirect_with_message(request, f"/users/{user_id}", "The role has been added.")
 
 
 async def user_remove_role(request: Request) -> Response:
     user_id, ctx = request.path_params["user_id"], audit_context(request)
     membership_id = _id_or_none(str((await request.form()).get("membership_id", "")))
     if membership_id is None:
-        await _flash(request, "Choose a role to remove.")
-        return RedirectResponse(f"/users/{user_id}", status_code=303)
+        return await redirect_with_message(request, f"/users/{user_id}", "Choose a role to remove.")
 
     def work(db: Session) -> None:
         membership = db.get(Membership, membership_id) if membership_id else None
@@ -177,35 +161,37 @@ async def user_remove_role(request: Request) -> Response:
         remove_membership(db, ctx, membership)
 
     await run_db(request, work, write=True)
-    await _flash(request, "The role has been removed. It stops working at once.")
-    return RedirectResponse(f"/users/{user_id}", status_code=303)
+    return await redirect_with_message(
+        request, f"/users/{user_id}", "The role has been removed. It stops working at once."
+    )
 
 
 async def user_set_active(request: Request) -> Response:
     user_id, ctx = request.path_params["user_id"], audit_context(request)
     choice = (await request.form()).get("active")
     if choice not in {"yes", "no"}:
-        await _flash(request, "Choose whether to enable or disable the account.")
-        return RedirectResponse(f"/users/{user_id}", status_code=303)
+        return await redirect_with_message(
+            request, f"/users/{user_id}", "Choose whether to enable or disable the account."
+        )
     active = choice == "yes"
     if user_id == request.state.actor.user_id and not active:
-        await _flash(request, "You cannot disable your own account.")
-        return RedirectResponse(f"/users/{user_id}", status_code=303)
+        return await redirect_with_message(
+            request, f"/users/{user_id}", "You cannot disable your own account."
+        )
 
     def work(db: Session) -> None:
-        user = _get_user(db, user_id)
+        user = get_or_404(db, User, user_id)
         set_active(db, ctx, user, active)
         if not active:
             sessions.end_all_for_user(db, user.id)
 
     await run_db(request, work, write=True)
-    await _flash(
-        request,
+    text = (
         "The account has been enabled."
         if active
-        else "The account has been disabled and signed out.",
+        else "The account has been disabled and signed out."
     )
-    return RedirectResponse(f"/users/{user_id}", status_code=303)
+    return await redirect_with_message(request, f"/users/{user_id}", text)
 
 
 async def user_reinvite(request: Request) -> Response:
@@ -216,7 +202,7 @@ async def user_reinvite(request: Request) -> Response:
     )
 
     def work(db: Session) -> str:
-        user = _get_user(db, user_id)
+        user = get_or_404(db, User, user_id)
         if user.password_hash:
             raise AccountError(
                 "This person has already set a password: they can reset it from the sign-in page."
@@ -225,15 +211,14 @@ async def user_reinvite(request: Request) -> Response:
 
     try:
         status = await run_db(request, work, write=True)
-        await _flash(
-            request,
-            "Invitation sent again."
-            if status != "failed"
-            else "The invitation email could not be sent.",
-        )
     except AccountError as problem:
-        await _flash(request, str(problem))
-    return RedirectResponse(f"/users/{user_id}", status_code=303)
+        return await redirect_with_message(request, f"/users/{user_id}", str(problem))
+    text = (
+        "Invitation sent again."
+        if status != "failed"
+        else "The invitation email could not be sent."
+    )
+    return await redirect_with_message(request, f"/users/{user_id}", text)
 
 
 routes = [
