@@ -76,10 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(handler=cmd_serve)
 
-    from audit_portal import cli_accounts, cli_questionnaires
+    from audit_portal import cli_accounts, cli_importing, cli_questionnaires
 
     cli_questionnaires.add_parser(sub)
     cli_accounts.add_parser(sub)
+    cli_importing.add_parser(sub)
     return parser
 
 

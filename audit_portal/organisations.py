@@ -27,6 +27,9 @@ EDITABLE = (
     "contact_phone",
     "status",
 )
+# Set by imports (e.g. from Get Information about Schools), not by the web form.
+IMPORTED = ("local_authority", "establishment_type", "postcode", "opened_on", "closed_on")
+FIELDS = (*EDITABLE, *IMPORTED)
 
 
 class OrganisationError(ValueError):
@@ -42,13 +45,13 @@ def kind_for(duty_type: str) -> str:
 
 
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
-    cleaned = {k: values[k] for k in EDITABLE if k in values}
+    cleaned = {k: values[k] for k in FIELDS if k in values}
     for key in ("sector", "phase"):
         if key in cleaned:
             cleaned[key] = cleaned[key] or None
     if "features" in cleaned:
         cleaned["features"] = sorted(set(cleaned["features"] or []))
-    if not cleaned.get("identifier"):
+    if "identifier" in cleaned and not cleaned["identifier"]:
         cleaned["identifier"], cleaned["identifier_scheme"] = "", ""
     return cleaned
 
@@ -88,7 +91,8 @@ def update_organisation(
 ) -> bool:
     """Apply changes; True if anything changed (only then is an audit event written)."""
     cleaned = _clean(values)
-    cleaned["kind"] = kind_for(cleaned.get("duty_type", org.duty_type))
+    if "duty_type" in cleaned:
+        cleaned["kind"] = kind_for(cleaned["duty_type"])
     _check_identifier_free(
         db,
         cleaned.get("identifier_scheme", org.identifier_scheme),
@@ -116,7 +120,7 @@ def update_organisation(
 
 
 def snapshot(org: Organisation) -> dict[str, Any]:
-    return {k: getattr(org, k) for k in (*EDITABLE, "kind")}
+    return {k: getattr(org, k) for k in (*FIELDS, "kind")}
 
 
 @dataclass(frozen=True)
@@ -190,14 +194,15 @@ def note_intelligence(
     source: str,
     noted_on: date,
     note: str = "",
-) -> IntelligenceFlag | None:
+) -> str:
     """Record intelligence; an existing flag of the same type is superseded, never overwritten.
 
-    Returns None when the same intelligence is already current (nothing changes)."""
+    Returns what happened: "created", "superseded" (an earlier flag now has a successor) or
+    "unchanged" (the same intelligence is already current)."""
     current = next((f for f in current_flags(db, organisation_id) if f.flag == flag), None)
     fresh = {"value": value, "source": source, "noted_on": noted_on, "note": note}
     if current is not None and all(getattr(current, k) == v for k, v in fresh.items()):
-        return None
+        return "unchanged"
     new = IntelligenceFlag(
         organisation_id=organisation_id, flag=flag, created_by=ctx.actor_id, **fresh
     )
@@ -225,4 +230,4 @@ def note_intelligence(
         organisation_id=organisation_id,
         new={"flag": flag, **fresh},
     )
-    return new
+    return "created" if current is None else "superseded"

@@ -105,13 +105,17 @@ async def _authorise_and_call(
     if not allows(actor, permission, organisation_id):
         await _refused(request, permission, organisation_id)
         raise HTTPException(404 if is_scoped(permission) else 403)
-    if request.method in UNSAFE:
-        form = await request.form(**FORM_LIMITS)
+    if request.method not in UNSAFE:
+        return await endpoint(request)
+    form = await request.form(**FORM_LIMITS)
+    try:
         presented = request.headers.get(csrf.HEADER) or _text(form.get(csrf.FIELD))
         settings = request.app.state.settings
         if not csrf.is_valid(settings.secret_key, record.csrf_secret, presented):
             return await _csrf_failed(request, form)
-    return await endpoint(request)
+        return await endpoint(request)
+    finally:
+        await form.close()  # uploaded files are spooled to temporary files: release them
 
 
 def _organisation_id(request: Request) -> int:

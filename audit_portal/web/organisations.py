@@ -195,7 +195,7 @@ async def intelligence_add(request: Request) -> Response:
                 noted_on=form.noted_on.data,
                 note=form.note.data or "",
             )
-            is not None
+            != "unchanged"
         )
 
     changed = await run_db(request, save, write=True)

@@ -168,3 +168,22 @@ def test_administrator_pages_are_accessible(
 def test_sign_in_works_without_javascript(page_without_js: Page, world: World) -> None:
     sign_in_with_keyboard(page_without_js, "signatory_a@test.example", PASSWORD)
     expect(page_without_js.locator("h1")).to_have_text("Dashboard")
+
+
+def test_import_in_the_browser(
+    page: Page, live_server: str, clean_db: Engine, world: World
+) -> None:
+    from pathlib import Path
+
+    as_persona(page, clean_db, world.people["admin"], live_server)
+    page.goto("/organisations/import")
+    assert_accessible(page)
+    page.get_by_label("Schools and colleges from Get Information about Schools").check()
+    page.get_by_label("Local authorities (schools only)").fill("Devon")
+    page.get_by_label("CSV file").set_input_files(
+        str(Path(__file__).parent.parent / "fixtures/imports/gias_devon.csv")
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("h1")).to_have_text("Import finished")
+    assert "6 created" in page.content()
+    assert_accessible(page)

@@ -1,0 +1,112 @@
+"""`audit-portal import-schools | import-organisations | import-intelligence`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from audit_portal.audit import AuditContext
+from audit_portal.config import Settings
+from audit_portal.db import create_db_engine, session_scope
+from audit_portal.importing import (
+    ImportFileError,
+    ImportReport,
+    import_intelligence,
+    import_organisations,
+    import_schools,
+)
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction to undo a dry run."""
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("import-schools", help="import schools from a GIAS 'all establishments' CSV")
+    p.add_argument("file", type=Path)
+    p.add_argument(
+        "--la",
+        action="append",
+        required=True,
+        metavar="LA NAME",
+        help="a local authority to import (repeat for several)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="report what would change, change nothing"
+    )
+    p.set_defaults(handler=cmd_import_schools)
+    for name, helptext, handler in (
+        (
+            "import-organisations",
+            "import partner agencies and early years settings (see docs/imports.md)",
+            cmd_import_organisations,
+        ),
+        (
+            "import-intelligence",
+            "import intelligence flags (see docs/imports.md)",
+            cmd_import_intelligence,
+        ),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("file", type=Path)
+        p.add_argument(
+            "--dry-run", action="store_true", help="report what would change, change nothing"
+        )
+        p.set_defaults(handler=handler)
+
+
+def cmd_import_schools(args: argparse.Namespace, settings: Settings) -> int:
+    return _run(
+        args,
+        settings,
+        lambda db, data, ctx, progress: import_schools(db, data, args.la, ctx, progress),
+    )
+
+
+def cmd_import_organisations(args: argparse.Namespace, settings: Settings) -> int:
+    return _run(args, settings, import_organisations)
+
+
+def cmd_import_intelligence(args: argparse.Namespace, settings: Settings) -> int:
+    return _run(args, settings, import_intelligence)
+
+
+def _run(
+    args: argparse.Namespace, settings: Settings, importer: Callable[..., ImportReport]
+) -> int:
+    from audit_portal.cli import CommandError
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+    engine = create_db_engine(settings)
+    bar = tqdm(total=0, unit="row", desc="Importing", leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    report: ImportReport | None = None
+    try:
+        with session_scope(engine, write=True) as db:
+            report = importer(db, data, AuditContext.command_line(), progress)
+            if args.dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except ImportFileError as problem:
+        raise CommandError(f"{args.file}: {problem} Nothing was imported.") from None
+    finally:
+        bar.close()
+        engine.dispose()
+    assert report is not None
+    print(("Dry run, nothing changed: " if args.dry_run else "Imported: ") + report.summary())
+    for skip in report.skipped:
+        print(f"  {skip}")
+    return 0
