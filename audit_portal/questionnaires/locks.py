@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from audit_portal.audit import AuditContext
+from audit_portal.audit import record as audit_record
 from audit_portal.models import QuestionnaireVersion
 from audit_portal.questionnaires.load import Catalogue
 from audit_portal.questionnaires.model import Definition, version_sort_key
@@ -18,7 +20,12 @@ class VersionRefused(Exception):
 
 
 def lock_version(
-    session: Session, catalogue: Catalogue, key: str, version: str, used_for: str
+    session: Session,
+    catalogue: Catalogue,
+    key: str,
+    version: str,
+    used_for: str,
+    ctx: AuditContext,
 ) -> Definition:
     """Return the definition for a live campaign, storing its hash the first time it is used."""
     definition, digest = _published(catalogue, key, version)
@@ -34,6 +41,14 @@ def lock_version(
             )
         )
         session.flush()
+        audit_record(
+            session,
+            ctx,
+            "questionnaire.lock",
+            object_type="questionnaire_version",
+            object_id=f"{key}/{version}",
+            new={"content_hash": digest, "used_for": used_for},
+        )
         return definition
     _refuse_if_changed(record, digest, catalogue, key)
     return definition
