@@ -69,7 +69,7 @@ def _check_identifier_free(db: Session, scheme: str, identifier: str, own_id: in
 
 
 def create_organisation(db: Session, ctx: AuditContext, values: Mapping[str, Any]) -> Organisation:
-    cleaned = _clean(values)
+    cleaned = {"identifier_scheme": "", "identifier": "", **_clean(values)}
     _check_identifier_free(db, cleaned["identifier_scheme"], cleaned["identifier"], None)
     org = Organisation(**cleaned, kind=kind_for(cleaned["duty_type"]))
     db.add(org)
