@@ -1,37 +1,50 @@
-"""Database triggers that make audit_event append-only on SQLite and PostgreSQL.
+"""Database triggers that make the audit trail and submitted returns append-only.
 
-The portal offers no way to edit or delete an audit event; these make the database refuse it
-too, whoever asks. Used by the migration (and by the test suite, which must empty the table
-between tests and so drops and recreates them around its clean-up).
+The portal offers no way to edit or delete an audit event or a submission (the frozen record of
+a signed return); these triggers make the database refuse it too, whoever asks. Used by the
+migrations, and by the test suite, which must empty the tables between tests and so drops and
+recreates the triggers around its clean-up.
 """
 
 from __future__ import annotations
 
-MESSAGE = "audit events are append-only"
+MESSAGES = {
+    "audit_event": "audit events are append-only",
+    "submission": "submitted returns are frozen records",
+}
 
 
-def create_statements(dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return [
-            f"CREATE TRIGGER audit_event_no_{op.lower()} BEFORE {op} ON audit_event "
-            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
-            for op in ("UPDATE", "DELETE")
+def create_statements(dialect: str, tables: tuple[str, ...] = tuple(MESSAGES)) -> list[str]:
+    statements: list[str] = []
+    for table in tables:
+        message = MESSAGES[table]
+        if dialect == "sqlite":
+            statements += [
+                f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                for op in ("UPDATE", "DELETE")
+            ]
+            continue
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()",
         ]
-    return [
-        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger "
-        f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$",
-        "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event "
-        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
-        "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
-    ]
+    return statements
 
 
-def drop_statements(dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS audit_event_no_{op}" for op in ("update", "delete")]
-    return [
-        "DROP TRIGGER IF EXISTS audit_event_no_change ON audit_event",
-        "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
-        "DROP FUNCTION IF EXISTS audit_event_append_only()",
-    ]
+def drop_statements(dialect: str, tables: tuple[str, ...] = tuple(MESSAGES)) -> list[str]:
+    statements: list[str] = []
+    for table in tables:
+        if dialect == "sqlite":
+            statements += [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for op in ("update", "delete")]
+            continue
+        statements += [
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+            f"DROP FUNCTION IF EXISTS {table}_append_only()",
+        ]
+    return statements

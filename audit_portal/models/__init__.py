@@ -14,19 +14,35 @@ from audit_portal.models.audit import AuditEvent
 from audit_portal.models.base import utcnow
 from audit_portal.models.organisations import FLAG_TYPES, IntelligenceFlag, Organisation
 from audit_portal.models.questionnaires import QuestionnaireVersion
+from audit_portal.models.returns import (
+    Action,
+    Answer,
+    Campaign,
+    CampaignStatus,
+    Return,
+    ReturnStatus,
+    Submission,
+)
 
 __all__ = [
     "FLAG_TYPES",
     "ORGANISATION_ROLES",
     "PARTNERSHIP_ROLES",
+    "Action",
+    "Answer",
     "AuditEvent",
+    "Campaign",
+    "CampaignStatus",
     "IntelligenceFlag",
     "Membership",
     "Organisation",
     "OutboxEmail",
     "QuestionnaireVersion",
+    "Return",
+    "ReturnStatus",
     "Role",
     "SignInAttempt",
+    "Submission",
     "User",
     "WebSession",
     "utcnow",

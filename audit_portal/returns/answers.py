@@ -1,0 +1,188 @@
+"""From what a respondent typed for one item to a storable answer, or precise errors.
+
+Two levels, on purpose: a save (autosave or 'Save and continue') accepts an incomplete but
+well-formed answer, so nothing typed is ever lost; completeness (a narrative where the rating
+needs one, a reason for 'not applicable', an action) is checked before submission, in
+``readiness``. Pure functions over plain data: no database, no HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from audit_portal.questionnaires.model import Definition, Item
+
+NARRATIVE_MAX = 5000
+EVIDENCE_MAX = 2000
+REASON_MAX = 2000
+TEXT_MAX = 5000
+NOT_APPLICABLE = "na"
+
+
+@dataclass(frozen=True)
+class AnswerData:
+    """An answer as stored: value is a string, number, ISO date, list of options, or None."""
+
+    value: object = None
+    not_applicable: bool = False
+    na_reason: str = ""
+    narrative: str = ""
+    evidence: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return self.value in (None, "", []) and not self.not_applicable
+
+    def rating(self) -> int | None:
+        return self.value if isinstance(self.value, int) and not self.not_applicable else None
+
+
+@dataclass
+class ParsedAnswer:
+    answer: AnswerData | None
+    errors: dict[str, str] = field(default_factory=dict)  # field (value, narrative...) -> message
+
+
+class UnknownItem(LookupError):
+    """The item id is not in this questionnaire version, or does not apply: a 4xx, not a save."""
+
+
+def field_prefix(item_id: str) -> str:
+    return "item-" + item_id.replace(".", "-")
+
+
+def parse_item(definition: Definition, item: Item, form: Mapping[str, object]) -> ParsedAnswer:
+    """Read one item's fields (``item-<id>-value`` etc.) from a submitted form."""
+    prefix = field_prefix(item.id)
+    errors: dict[str, str] = {}
+    texts = {
+        "narrative": (_text(form, f"{prefix}-narrative"), NARRATIVE_MAX, "The narrative"),
+        "evidence": (_text(form, f"{prefix}-evidence"), EVIDENCE_MAX, "The evidence description"),
+        "na_reason": (_text(form, f"{prefix}-na-reason"), REASON_MAX, "The reason"),
+    }
+    for name, (value, limit, label) in texts.items():
+        if len(value) > limit:
+            errors[name] = f"{label} must be {limit:,} characters or fewer"
+    value, not_applicable, problem = _value(definition, item, form, prefix)
+    if problem:
+        errors["value"] = problem
+    if errors:
+        return ParsedAnswer(None, errors)
+    return ParsedAnswer(
+        AnswerData(
+            value=value,
+            not_applicable=not_applicable,
+            na_reason=texts["na_reason"][0] if not_applicable else "",
+            narrative=texts["narrative"][0],
+            evidence=texts["evidence"][0],
+        )
+    )
+
+
+def _text(form: Mapping[str, object], key: str) -> str:
+    value = form.get(key)
+    return value.strip().replace("\r\n", "\n") if isinstance(value, str) else ""
+
+
+def _list(form: Mapping[str, object], key: str) -> list[str]:
+    getlist = getattr(form, "getlist", None)
+    values = getlist(key) if getlist else ([form[key]] if key in form else [])
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def _value(
+    definition: Definition, item: Item, form: Mapping[str, object], prefix: str
+) -> tuple[object, bool, str | None]:
+    """(value, not applicable, error message)."""
+    raw = _text(form, f"{prefix}-value")
+    kind = item.kind
+    if kind == "rating":
+        return _rating(definition, raw)
+    if kind == "yes_no":
+        return (
+            (raw or None, False, None)
+            if raw in {"", "yes", "no"}
+            else (None, False, "Choose yes or no")
+        )
+    if kind == "number":
+        return _number(item, raw)
+    if kind == "date":
+        return _date(form, prefix)
+    if kind == "single_choice":
+        allowed = {o.value for o in item.options or []}
+        return (
+            (raw or None, False, None)
+            if raw in allowed | {""}
+            else (None, False, "Choose one of the options")
+        )
+    if kind == "multiple_choice":
+        chosen = _list(form, f"{prefix}-value")
+        allowed = {o.value for o in item.options or []}
+        if set(chosen) - allowed:
+            return None, False, "Choose from the options shown"
+        return [o.value for o in item.options or [] if o.value in chosen], False, None
+    limit = item.max_length or TEXT_MAX
+    if len(raw) > limit:
+        return None, False, f"Your answer must be {limit:,} characters or fewer"
+    return raw or None, False, None
+
+
+def _rating(definition: Definition, raw: str) -> tuple[object, bool, str | None]:
+    scale = definition.rating_scale
+    if raw == "":
+        return None, False, None
+    if raw == NOT_APPLICABLE:
+        if scale.not_applicable is None:
+            return None, False, "This question cannot be marked not applicable"
+        return None, True, None
+    if raw.isdigit() and scale.point(int(raw)) is not None:
+        return int(raw), False, None
+    return None, False, "Choose one of the ratings shown"
+
+
+def _number(item: Item, raw: str) -> tuple[object, bool, str | None]:
+    if raw == "":
+        return None, False, None
+    try:
+        number = Decimal(raw.replace(",", ""))
+    except InvalidOperation:
+        return None, False, "Enter a number, like 12 or 85.5"
+    if not number.is_finite():
+        return None, False, "Enter a number, like 12 or 85.5"
+    if item.min is not None and number < Decimal(str(item.min)):
+        return None, False, f"Enter a number of {item.min:g} or more"
+    if item.max is not None and number > Decimal(str(item.max)):
+        return None, False, f"Enter a number of {item.max:g} or less"
+    value = int(number) if number == number.to_integral_value() else float(number)
+    return value, False, None
+
+
+def _date(form: Mapping[str, object], prefix: str) -> tuple[object, bool, str | None]:
+    parts = [_text(form, f"{prefix}-value-{p}") for p in ("day", "month", "year")]
+    if not any(parts):
+        return None, False, None
+    if not all(p.isdigit() for p in parts):
+        return None, False, "Enter the date as numbers, for example 27 3 2026"
+    day, month, year = (int(p) for p in parts)
+    try:
+        chosen = date(year, month, day)
+    except ValueError:
+        return None, False, "Enter a real date, for example 27 3 2026"
+    if not 1900 <= year <= 2100:
+        return None, False, "Enter a year between 1900 and 2100"
+    return chosen.isoformat(), False, None
+
+
+def find_item(definition: Definition, item_id: str, profile: object) -> Item:
+    """The item a save is for, refusing ids this version lacks or that do not apply."""
+    from audit_portal.scoring import applies
+
+    item = definition.item(item_id)
+    if item is None:
+        raise UnknownItem(f"{item_id} is not a question in {definition.key} {definition.version}")
+    if not applies(item, profile):  # type: ignore[arg-type]
+        raise UnknownItem(f"{item_id} does not apply to your organisation")
+    return item
