@@ -123,7 +123,7 @@ def test_dates_and_choices() -> None:
 
 
 def test_unknown_and_non_applying_items_are_refused() -> None:
-    with pytest.raises(UnknownItem, match="s175.9.9 is not a question"):
+    with pytest.raises(UnknownItem, match=r"s175\.9\.9 is not a question"):
         find_item(SMALL, "s175.9.9", DAY_SCHOOL)
     with pytest.raises(UnknownItem, match="does not apply to your organisation"):
         find_item(SMALL, "s175.1.2", DAY_SCHOOL)

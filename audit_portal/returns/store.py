@@ -1,0 +1,269 @@
+"""Campaigns and returns in the database: open, save answers safely, submit, amend, accept.
+
+Every function takes the caller's session and writes its audit events there. Saves use the
+answer's version number for optimistic concurrency: a save that was based on an older version
+than the one stored is a conflict, returned to the caller with both values, never applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from audit_portal.audit import AuditContext, record
+from audit_portal.models import (
+    Action,
+    Answer,
+    Campaign,
+    CampaignStatus,
+    Organisation,
+    Return,
+    ReturnStatus,
+    utcnow,
+)
+from audit_portal.questionnaires.model import Definition
+from audit_portal.returns.answers import AnswerData
+from audit_portal.vocabulary import OrganisationProfile, matches
+
+
+class ReturnError(ValueError):
+    """The change cannot be made (closed campaign, frozen return...); the message says why."""
+
+
+def profile_of(org: Organisation) -> OrganisationProfile:
+    return OrganisationProfile(
+        duty_type=org.duty_type,
+        sector=org.sector,
+        phase=org.phase,
+        features=frozenset(org.features),
+    )
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+
+def invitation_list(db: Session, definition: Definition, selection: dict) -> list[Organisation]:
+    """Active organisations the questionnaire's audience and the campaign's selection both admit.
+
+    ``selection`` may hold duty_types, sectors, phases, features (as in questionnaire
+    audiences), districts, flags (organisations with a current intelligence flag of that type)
+    and organisation_ids (an explicit list, which replaces the other criteria).
+    """
+    from audit_portal.organisations import current_flags
+
+    orgs = db.exec(
+        select(Organisation).where(Organisation.status == "active").order_by(Organisation.name)
+    ).all()
+    audience = definition.audience.as_dict()
+    chosen = []
+    explicit = set(selection.get("organisation_ids") or [])
+    for org in orgs:
+        profile = profile_of(org)
+        if not matches(audience, profile):
+            continue
+        if explicit:
+            if org.id in explicit:
+                chosen.append(org)
+            continue
+        conditions = {
+            k: selection.get(k) or [] for k in ("duty_types", "sectors", "phases", "features")
+        }
+        if not matches(conditions, profile):
+            continue
+        if selection.get("districts") and org.district not in selection["districts"]:
+            continue
+        if selection.get("flags"):
+            flags = {f.flag for f in current_flags(db, org.id)}
+            if not flags & set(selection["flags"]):
+                continue
+        chosen.append(org)
+    return chosen
+
+
+def open_campaign(
+    db: Session, ctx: AuditContext, campaign: Campaign, organisations: list[Organisation]
+) -> int:
+    """Create a draft return per invited organisation; returns how many were created."""
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ReturnError("This campaign is closed")
+    existing = {
+        r.organisation_id
+        for r in db.exec(select(Return).where(Return.campaign_id == campaign.id)).all()
+    }
+    created = 0
+    for org in organisations:
+        if org.id in existing:
+            continue
+        db.add(Return(campaign_id=campaign.id, organisation_id=org.id))
+        created += 1
+    if campaign.status == CampaignStatus.DRAFT:
+        campaign.status, campaign.opened_at = CampaignStatus.OPEN.value, utcnow()
+        db.add(campaign)
+    db.flush()
+    record(
+        db,
+        ctx,
+        "campaign.open",
+        object_type="campaign",
+        object_id=campaign.id,
+        new={"returns_created": created, "status": campaign.status},
+    )
+    return created
+
+
+def close_campaign(db: Session, ctx: AuditContext, campaign: Campaign) -> None:
+    campaign.status, campaign.closed_at = CampaignStatus.CLOSED.value, utcnow()
+    db.add(campaign)
+    record(
+        db,
+        ctx,
+        "campaign.close",
+        object_type="campaign",
+        object_id=campaign.id,
+        new={"status": "closed"},
+    )
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def editable_or_refuse(ret: Return, campaign: Campaign) -> None:
+    status = ReturnStatus(ret.status)
+    if not status.editable:
+        raise ReturnError(
+            "This return has been submitted and is now a frozen record: it cannot be changed. "
+            "Ask the partnership to return it for amendment if something needs correcting."
+        )
+    if campaign.status == CampaignStatus.CLOSED and status is not ReturnStatus.RETURNED:
+        raise ReturnError("This campaign has closed, so returns can no longer be changed.")
+
+
+def answers_of(db: Session, return_id: int) -> dict[str, Answer]:
+    return {
+        a.item_id: a for a in db.exec(select(Answer).where(Answer.return_id == return_id)).all()
+    }
+
+
+def as_data(answer: Answer) -> AnswerData:
+    return AnswerData(
+        value=answer.value.get("v"),
+        not_applicable=answer.not_applicable,
+        na_reason=answer.na_reason,
+        narrative=answer.narrative,
+        evidence=answer.evidence,
+    )
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    saved: bool
+    answer: Answer | None  # the stored answer after the save, or the newer one that conflicts
+    conflict: bool = False
+
+
+def save_answer(
+    db: Session,
+    ctx: AuditContext,
+    ret: Return,
+    campaign: Campaign,
+    item_id: str,
+    data: AnswerData,
+    based_on: int | None,
+) -> SaveResult:
+    """Save one answer. ``based_on`` is the version the person started from (None: new)."""
+    editable_or_refuse(ret, campaign)
+    current = db.exec(
+        select(Answer).where(Answer.return_id == ret.id, Answer.item_id == item_id)
+    ).first()
+    if current is not None and based_on is not None and current.version != based_on:
+        if as_data(current) == data:
+            return SaveResult(True, current)  # the same answer arrived twice (e.g. a retry)
+        return SaveResult(False, current, conflict=True)
+    if current is not None and based_on is None and as_data(current) != data:
+        return SaveResult(False, current, conflict=True)
+    old = as_data(current).__dict__ if current is not None else None
+    if current is None:
+        current = Answer(return_id=ret.id, item_id=item_id)
+    elif as_data(current) == data and not current.carried_forward:
+        return SaveResult(True, current)
+    else:
+        current.version += 1
+    current.value = {"v": data.value}
+    current.not_applicable, current.na_reason = data.not_applicable, data.na_reason
+    current.narrative, current.evidence = data.narrative, data.evidence
+    current.carried_forward, current.carry_note = False, ""
+    current.updated_by, current.updated_at = ctx.actor_id, utcnow()
+    db.add(current)
+    if ReturnStatus(ret.status) is ReturnStatus.NOT_STARTED:
+        ret.status = ReturnStatus.IN_PROGRESS.value
+    ret.updated_at = utcnow()
+    db.add(ret)
+    db.flush()
+    record(
+        db,
+        ctx,
+        "answer.save",
+        object_type="answer",
+        object_id=f"{ret.id}/{item_id}",
+        organisation_id=ret.organisation_id,
+        old=old,
+        new=data.__dict__,
+    )
+    return SaveResult(True, current)
+
+
+def add_action(
+    db: Session,
+    ctx: AuditContext,
+    ret: Return,
+    campaign: Campaign,
+    item_id: str,
+    what: str,
+    owner: str,
+    target_date: date,
+) -> Action:
+    editable_or_refuse(ret, campaign)
+    action = Action(
+        return_id=ret.id,
+        item_id=item_id,
+        what=what,
+        owner=owner,
+        target_date=target_date,
+        created_by=ctx.actor_id,
+    )
+    db.add(action)
+    db.flush()
+    record(
+        db,
+        ctx,
+        "action.create",
+        object_type="action",
+        object_id=action.id,
+        organisation_id=ret.organisation_id,
+        new={"item_id": item_id, "what": what, "owner": owner, "target_date": target_date},
+    )
+    return action
+
+
+def remove_action(
+    db: Session, ctx: AuditContext, ret: Return, campaign: Campaign, action: Action
+) -> None:
+    editable_or_refuse(ret, campaign)
+    record(
+        db,
+        ctx,
+        "action.delete",
+        object_type="action",
+        object_id=action.id,
+        organisation_id=ret.organisation_id,
+        old={"item_id": action.item_id, "what": action.what, "owner": action.owner},
+    )
+    db.delete(action)
+
+
+def actions_of(db: Session, return_id: int) -> list[Action]:
+    return list(
+        db.exec(select(Action).where(Action.return_id == return_id).order_by(col(Action.id))).all()
+    )

@@ -1,0 +1,131 @@
+"""Campaigns and answers in a real database: invitations, concurrent saves, frozen returns."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from audit_portal.audit import AuditContext
+from audit_portal.config import PROJECT_ROOT
+from audit_portal.db import session_scope
+from audit_portal.models import AuditEvent, Campaign, Organisation, Return, ReturnStatus
+from audit_portal.organisations import note_intelligence
+from audit_portal.questionnaires import load_catalogue
+from audit_portal.returns.answers import AnswerData
+from audit_portal.returns.store import ReturnError, invitation_list, open_campaign, save_answer
+from tests.personas import World
+
+SCHOOLS = load_catalogue(PROJECT_ROOT / "questionnaires").get("section-175-schools", "2025.1")
+ALICE = AuditContext(None, "alice@test.example")  # actors for invitations and campaigns
+
+
+def people(world: World) -> tuple[AuditContext, AuditContext]:
+    """Two colleagues at organisation A editing the same return."""
+    a, b = world.people["respondent_a"], world.people["signatory_a"]
+    return AuditContext(a.user_id, "alice@test.example"), AuditContext(b.user_id, "bob@test.example")
+
+
+def new_campaign(db, **selection) -> Campaign:  # type: ignore[no-untyped-def]
+    campaign = Campaign(
+        title="Schools 2026",
+        questionnaire_key="section-175-schools",
+        questionnaire_version="2025.1",
+        opens_on=date(2026, 1, 5),
+        closes_on=date(2026, 3, 31),
+        selection=selection,
+    )
+    db.add(campaign)
+    db.flush()
+    return campaign
+
+
+def test_invitation_list_follows_audience_and_selection(clean_db: Engine, world: World) -> None:
+    with session_scope(clean_db, write=True) as db:
+        db.add(
+            Organisation(
+                name="Constabulary", duty_type="section-11-agency", kind="agency", sector="police"
+            )
+        )
+        db.flush()
+        names = lambda **s: [o.name for o in invitation_list(db, SCHOOLS, s)]  # noqa: E731
+        assert names() == ["Alpha Primary School", "Beta Academy"], (
+            "agencies are not in a school audience"
+        )
+        assert names(phases=["secondary"]) == ["Beta Academy"]
+        assert names(districts=["North"]) == ["Alpha Primary School"]
+        assert names(organisation_ids=[world.org_b]) == ["Beta Academy"]
+        assert names(flags=["safeguarding-concern"]) == []
+        note_intelligence(
+            db,
+            ALICE,
+            world.org_a,
+            flag="safeguarding-concern",
+            value="",
+            source="QA",
+            noted_on=date(2026, 1, 1),
+        )
+        assert names(flags=["safeguarding-concern"]) == ["Alpha Primary School"]
+
+
+def test_opening_creates_one_return_per_organisation_once(clean_db: Engine, world: World) -> None:
+    with session_scope(clean_db, write=True) as db:
+        campaign = new_campaign(db)
+        orgs = invitation_list(db, SCHOOLS, {})
+        assert open_campaign(db, ALICE, campaign, orgs) == 2
+        assert open_campaign(db, ALICE, campaign, orgs) == 0, "adding later never duplicates"
+        assert campaign.status == "open"
+        assert {r.status for r in db.exec(select(Return)).all()} == {"not_started"}
+
+
+def setup_return(engine: Engine, world: World) -> tuple[int, int]:
+    with session_scope(engine, write=True) as db:
+        campaign = new_campaign(db)
+        open_campaign(
+            db, ALICE, campaign, invitation_list(db, SCHOOLS, {"organisation_ids": [world.org_a]})
+        )
+        ret = db.exec(select(Return)).one()
+        return campaign.id, ret.id
+
+
+def save(
+    engine: Engine, ctx: AuditContext, ids: tuple[int, int], data: AnswerData, based_on: int | None
+):  # type: ignore[no-untyped-def]
+    with session_scope(engine, write=True) as db:
+        campaign, ret = db.get(Campaign, ids[0]), db.get(Return, ids[1])
+        return save_answer(db, ctx, ret, campaign, "s175.1.1", data, based_on)
+
+
+def test_a_conflicting_save_is_refused_with_the_newer_answer(
+    clean_db: Engine, world: World
+) -> None:
+    ids = setup_return(clean_db, world)
+    alice, bob_ctx = people(world)
+    first = save(clean_db, alice, ids, AnswerData(3, narrative="Alice"), None)
+    assert first.saved and first.answer.version == 1
+    bob = save(clean_db, bob_ctx, ids, AnswerData(2, narrative="Bob"), based_on=1)
+    assert bob.saved and bob.answer.version == 2
+    late_alice = save(clean_db, alice, ids, AnswerData(1, narrative="Alice again"), based_on=1)
+    assert not late_alice.saved and late_alice.conflict
+    assert late_alice.answer.narrative == "Bob" and late_alice.answer.version == 2
+    retry = save(clean_db, bob_ctx, ids, AnswerData(2, narrative="Bob"), based_on=1)
+    assert retry.saved, "the same answer sent twice is not a conflict"
+    with session_scope(clean_db, write=False) as db:
+        assert db.get(Return, ids[1]).status == "in_progress"
+        saves = db.exec(select(AuditEvent).where(AuditEvent.action == "answer.save")).all()
+        assert [e.actor_label for e in saves] == ["alice@test.example", "bob@test.example"]
+
+
+def test_frozen_and_closed_returns_refuse_changes(clean_db: Engine, world: World) -> None:
+    ids = setup_return(clean_db, world)
+    with session_scope(clean_db, write=True) as db:
+        db.get(Return, ids[1]).status = ReturnStatus.SUBMITTED.value
+    with pytest.raises(ReturnError, match="frozen record"):
+        save(clean_db, ALICE, ids, AnswerData(3), None)
+    with session_scope(clean_db, write=True) as db:
+        db.get(Return, ids[1]).status = ReturnStatus.IN_PROGRESS.value
+        db.get(Campaign, ids[0]).status = "closed"
+    with pytest.raises(ReturnError, match="campaign has closed"):
+        save(clean_db, ALICE, ids, AnswerData(3), None)
