@@ -26,6 +26,12 @@ class Permission(StrEnum):
     AUDIT_VIEW = "audit.view"
     OUTBOX_VIEW = "outbox.view"
     QUESTIONNAIRES_VIEW = "questionnaires.view"
+    CAMPAIGNS_VIEW = "campaigns.view"
+    CAMPAIGNS_MANAGE = "campaigns.manage"
+    RETURN_VIEW = "return.view"  # scoped: the return's organisation
+    RETURN_EDIT = "return.edit"  # scoped
+    RETURN_SUBMIT = "return.submit"  # scoped: signatories sign the declaration
+    RETURN_REVIEW = "return.review"  # return for amendment, accept
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,12 @@ RULES: Mapping[Permission, Rule] = {
     Permission.AUDIT_VIEW: Rule(partnership_roles=ADMIN),
     Permission.OUTBOX_VIEW: Rule(partnership_roles=ADMIN),
     Permission.QUESTIONNAIRES_VIEW: Rule(partnership_roles=ADMIN_QA),
+    Permission.CAMPAIGNS_VIEW: Rule(partnership_roles=ADMIN_QA),
+    Permission.CAMPAIGNS_MANAGE: Rule(partnership_roles=ADMIN),
+    Permission.RETURN_VIEW: Rule(partnership_roles=ADMIN_QA, organisation_roles=MEMBERS),
+    Permission.RETURN_EDIT: Rule(organisation_roles=MEMBERS),
+    Permission.RETURN_SUBMIT: Rule(organisation_roles=frozenset({Role.SIGNATORY})),
+    Permission.RETURN_REVIEW: Rule(partnership_roles=ADMIN_QA),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
@@ -18,7 +19,16 @@ from audit_portal.accounts.sessions import COOKIE_NAME, _hash
 from audit_portal.accounts.users import new_stamp
 from audit_portal.config import Settings
 from audit_portal.db import session_scope
-from audit_portal.models import Membership, Organisation, Role, User, WebSession, utcnow
+from audit_portal.models import (
+    Campaign,
+    Membership,
+    Organisation,
+    Return,
+    Role,
+    User,
+    WebSession,
+    utcnow,
+)
 from audit_portal.web import csrf
 
 PASSWORD = "correct horse battery staple"
@@ -38,6 +48,8 @@ class World:
     org_a: int
     org_b: int
     people: dict[str, Persona]
+    campaign_id: int
+    returns: dict[int, int]  # organisation id -> its return in the campaign
 
 
 def make_world(engine: Engine, settings: Settings) -> World:
@@ -86,7 +98,23 @@ def make_world(engine: Engine, settings: Settings) -> World:
             if role is not None:
                 db.add(Membership(user_id=user.id, organisation_id=org_id, role=role.value))
             people[name] = Persona(name, user.id, user.email, role, org_id)
-        return World(a.id, b.id, people)
+        campaign = Campaign(
+            title="Schools audit 2026",
+            questionnaire_key="section-175-schools",
+            questionnaire_version="2025.1",
+            opens_on=date(2026, 1, 5),
+            closes_on=date(2026, 3, 31),
+            status="open",
+        )
+        db.add(campaign)
+        db.flush()
+        returns = {}
+        for org in (a, b):
+            ret = Return(campaign_id=campaign.id, organisation_id=org.id)
+            db.add(ret)
+            db.flush()
+            returns[org.id] = ret.id
+        return World(a.id, b.id, people, campaign.id, returns)
 
 
 def signed_in(client: TestClient, engine: Engine, persona: Persona, *, mfa: bool = True) -> str:

@@ -92,12 +92,9 @@ def open_campaign(
         r.organisation_id
         for r in db.exec(select(Return).where(Return.campaign_id == campaign.id)).all()
     }
-    created = 0
-    for org in organisations:
-        if org.id in existing:
-            continue
+    created = [org for org in organisations if org.id not in existing]
+    for org in created:
         db.add(Return(campaign_id=campaign.id, organisation_id=org.id))
-        created += 1
     if campaign.status == CampaignStatus.DRAFT:
         campaign.status, campaign.opened_at = CampaignStatus.OPEN.value, utcnow()
         db.add(campaign)
@@ -108,7 +105,7 @@ def open_campaign(
         "campaign.open",
         object_type="campaign",
         object_id=campaign.id,
-        new={"returns_created": created, "status": campaign.status},
+        new={"organisation_ids": [o.id for o in created], "status": campaign.status},
     )
     return created
 

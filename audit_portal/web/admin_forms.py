@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from wtforms import DateField, Form, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    Form,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from audit_portal.models import FLAG_TYPES, Role
 from audit_portal.models.organisations import IDENTIFIER_SCHEMES, STATUSES
@@ -97,3 +105,41 @@ class InviteForm(Form):
 class RoleForm(Form):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
     organisation_id = SelectField("Organisation", choices=[], validate_choice=False)
+
+
+class CampaignForm(Form):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Enter a title, for example ‘Schools safeguarding audit 2026’"),
+            Length(max=200),
+        ],
+    )
+    questionnaire = SelectField("Questionnaire", choices=[], validate_choice=True)
+    opens_on = DateField(
+        "Opens on",
+        validators=[DataRequired("Enter the date the campaign opens, for example 05/01/2026")],
+        format=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    closes_on = DateField(
+        "Closes on",
+        validators=[DataRequired("Enter the date returns are due, for example 31/03/2026")],
+        format=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    follow_up_months = IntegerField(
+        "Follow-up after (months)",
+        default=6,
+        validators=[NumberRange(1, 24, "Enter a number of months between 1 and 24")],
+    )
+    duty_types = SelectMultipleField("Statutory duties", choices=choices(DUTY_TYPES))
+    sectors = SelectMultipleField("Sectors (partner agencies)", choices=choices(SECTORS))
+    phases = SelectMultipleField("Phases (schools)", choices=choices(PHASES))
+    features = SelectMultipleField("Characteristics", choices=choices(FEATURES))
+    districts = SelectMultipleField("Districts", choices=[], validate_choice=False)
+    flags = SelectMultipleField(
+        "Only organisations with this intelligence", choices=choices(FLAG_TYPES)
+    )
+
+    def validate_closes_on(self, field: DateField) -> None:
+        if self.opens_on.data and field.data and field.data <= self.opens_on.data:
+            raise ValidationError("The closing date must be after the opening date")

@@ -16,6 +16,7 @@ from audit_portal.db import create_db_engine, require_current_schema
 from audit_portal.web import (
     accounts,
     audit_trail,
+    campaigns,
     dashboard,
     imports,
     organisations,
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
             *users.routes,
             *audit_trail.routes,
             *questionnaires.routes,
+            *campaigns.routes,
             Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],

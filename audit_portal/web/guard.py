@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import quote
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -27,6 +28,9 @@ from audit_portal.web import csrf
 from audit_portal.web.context import render, run_db
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+# For a scoped permission on a resource below an organisation (a return, say): find the
+# organisation it belongs to from the path parameters, or None when there is no such resource.
+ScopeResolver = Callable[[Session, dict], int | None]
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 FORM_LIMITS = {"max_files": 5, "max_fields": 3000}
 TWO_FACTOR_SETUP = "/account/two-factor"
@@ -37,6 +41,7 @@ class GuardedRoute(Route):
 
     permission: Permission
     mfa_exempt: bool
+    scope: ScopeResolver | None
 
 
 def page(
@@ -48,6 +53,7 @@ def page(
     name: str | None = None,
     mfa_exempt: bool = False,
     sessionless: bool = False,
+    scope: ScopeResolver | None = None,
 ) -> GuardedRoute:
     """Build a route. ``sessionless`` is for public machine endpoints such as /healthz."""
     if sessionless and (permission is not Permission.PUBLIC or set(methods) - {"GET", "HEAD"}):
@@ -66,7 +72,7 @@ def page(
             utcnow(),
         )
         _remember(request, loaded, settings.secret_key)
-        response = await _authorise_and_call(request, endpoint, permission, mfa_exempt)
+        response = await _authorise_and_call(request, endpoint, permission, mfa_exempt, scope)
         rotated = getattr(request.state, "session_rotated", False)
         if loaded.new_token and not rotated:
             set_session_cookie(request, response, loaded.new_token)
@@ -78,6 +84,7 @@ def page(
     route = GuardedRoute(path, guarded, methods=list(methods), name=name or endpoint.__name__)
     route.permission = permission
     route.mfa_exempt = mfa_exempt
+    route.scope = scope
     return route
 
 
@@ -93,7 +100,11 @@ def _remember(request: Request, loaded: sessions.LoadedSession, secret_key: str)
 
 
 async def _authorise_and_call(
-    request: Request, endpoint: Endpoint, permission: Permission, mfa_exempt: bool
+    request: Request,
+    endpoint: Endpoint,
+    permission: Permission,
+    mfa_exempt: bool,
+    scope: ScopeResolver | None,
 ) -> Response:
     actor: Actor | None = request.state.actor
     if actor is None and permission is not Permission.PUBLIC:
@@ -101,7 +112,7 @@ async def _authorise_and_call(
     record = request.state.web_session
     if actor and actor.needs_second_factor and not record.mfa_verified and not mfa_exempt:
         return RedirectResponse(TWO_FACTOR_SETUP, status_code=303)
-    organisation_id = _organisation_id(request) if is_scoped(permission) else None
+    organisation_id = await _organisation_id(request, scope) if is_scoped(permission) else None
     if not allows(actor, permission, organisation_id):
         await _refused(request, permission, organisation_id)
         raise HTTPException(404 if is_scoped(permission) else 403)
@@ -118,7 +129,10 @@ async def _authorise_and_call(
         await form.close()  # uploaded files are spooled to temporary files: release them
 
 
-def _organisation_id(request: Request) -> int:
+async def _organisation_id(request: Request, scope: ScopeResolver | None) -> int | None:
+    if scope is not None:
+        params = dict(request.path_params)
+        return await run_db(request, lambda db: scope(db, params))
     raw = request.path_params.get("organisation_id")
     if not isinstance(raw, int):
         raise RuntimeError(f"{request.url.path}: a scoped permission needs {{organisation_id:int}}")

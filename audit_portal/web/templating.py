@@ -12,6 +12,7 @@ from audit_portal.policy import Actor, Permission, allows
 
 # The partnership-wide areas, each shown only to people the policy lets in.
 ADMIN_AREAS = (
+    ("/campaigns", "Campaigns", Permission.CAMPAIGNS_VIEW),
     ("/organisations", "Organisations", Permission.ORGANISATIONS_LIST),
     ("/users", "People", Permission.USERS_MANAGE),
     ("/questionnaires", "Questionnaires", Permission.QUESTIONNAIRES_VIEW),

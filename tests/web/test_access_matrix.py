@@ -85,6 +85,13 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/questionnaires/{key}/{version}/sections/{section_id}"): ADMIN_QA,
     ("GET", "/questionnaires/{key}/{version}/blank.pdf"): ADMIN_QA,
     ("GET", "/questionnaires/{key}/diff"): ADMIN_QA,
+    ("GET", "/campaigns"): ADMIN_QA,
+    ("GET", "/campaigns/new"): ADMIN,
+    ("POST", "/campaigns/new"): ADMIN,
+    ("GET", "/campaigns/{campaign_id:int}"): ADMIN_QA,
+    ("POST", "/campaigns/{campaign_id:int}/open"): ADMIN,
+    ("POST", "/campaigns/{campaign_id:int}/close"): ADMIN,
+    ("POST", "/campaigns/{campaign_id:int}/reminders"): ADMIN,
 }
 
 
@@ -106,7 +113,11 @@ def test_every_route_declares_a_permission_and_has_an_expectation(app: Starlette
     assert EXPECTED.keys() - declared == set(), "expectations for routes that do not exist"
 
 
-def fill(path: str, organisation_id: int, user_id: int) -> str:
+def fill(path: str, organisation_id: int, user_id: int, world: World | None = None) -> str:
+    if world is not None:
+        path = path.replace("{campaign_id:int}", str(world.campaign_id)).replace(
+            "{return_id:int}", str(world.returns[organisation_id])
+        )
     return (
         path.replace("{organisation_id:int}", str(organisation_id))
         .replace("{user_id:int}", str(user_id))
@@ -126,7 +137,7 @@ def test_route_access(
     method: str, path: str, app: Starlette, world: World, clean_db: Engine
 ) -> None:
     expected = EXPECTED[(method, path)]
-    scoped = "{organisation_id" in path and expected.members
+    scoped = ("{organisation_id" in path or "{return_id" in path) and expected.members
     target = world.people["no_roles"].user_id
     cases = [("anonymous", world.org_a)] + [(p, world.org_a) for p in PERSONAS]
     if scoped:
@@ -137,7 +148,7 @@ def test_route_access(
                 token = csrf_from(client.get("/sign-in").text)
             else:
                 token = signed_in(client, clean_db, world.people[persona])
-            url = fill(path, org, target)
+            url = fill(path, org, target, world)
             if method == "GET":
                 response = client.get(url)
             else:

@@ -36,7 +36,7 @@ def test_every_state_changing_route_checks_the_token(
             signed_in(client, clean_db, world.people["admin"])
             data = {"name": "Kept value"} | ({"csrf_token": token} if token else {})
             response = client.post(
-                fill(path, world.org_a, world.people["no_roles"].user_id), data=data
+                fill(path, world.org_a, world.people["no_roles"].user_id, world), data=data
             )
             assert response.status_code == 403, path
             assert "Your form could not be sent" in response.text, path

@@ -1,0 +1,152 @@
+"""Administrators set up a campaign, check who is invited, open it, chase and close it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from audit_portal.db import session_scope
+from audit_portal.models import (
+    AuditEvent,
+    Campaign,
+    Membership,
+    OutboxEmail,
+    QuestionnaireVersion,
+    Return,
+)
+from tests.personas import World, signed_in
+
+FORM = {
+    "title": "Schools safeguarding audit 2027",
+    "questionnaire": "section-175-schools/2025.1",
+    "opens_on": "2027-01-04",
+    "closes_on": "31/03/2027",
+    "follow_up_months": "6",
+}
+
+
+@pytest.fixture
+def admin(app: Starlette, clean_db: Engine, world: World) -> Iterator[tuple[TestClient, str]]:
+    with session_scope(clean_db, write=True) as db:  # a respondent at B to receive emails
+        db.add(
+            Membership(
+                user_id=world.people["no_roles"].user_id,
+                organisation_id=world.org_b,
+                role="respondent",
+            )
+        )
+    with TestClient(app, follow_redirects=False) as client:
+        yield client, signed_in(client, clean_db, world.people["admin"])
+
+
+def create(client: TestClient, token: str, **fields: str | list[str]) -> str:
+    response = client.post("/campaigns/new", data={**FORM, **fields, "csrf_token": token})
+    assert response.status_code == 303, response.text[:500]
+    return response.headers["location"]
+
+
+def test_set_up_preview_and_open(admin, clean_db: Engine, world: World) -> None:  # type: ignore[no-untyped-def]
+    client, token = admin
+    url = create(client, token, phases=["secondary"])
+    page = client.get(url).text
+    assert "Invitation list (1)" in page and "Beta Academy" in page and "Alpha Primary" not in page
+    opened = client.post(f"{url}/open", data={"csrf_token": token})
+    assert (
+        "1 returns created and 2 respondents emailed" in client.get(opened.headers["location"]).text
+    )
+    campaign_id = int(url.rsplit("/", 1)[1])
+    with session_scope(clean_db, write=False) as db:
+        assert db.get(Campaign, campaign_id).status == "open"
+        assert len(db.exec(select(Return).where(Return.campaign_id == campaign_id)).all()) == 1
+        lock = db.exec(select(QuestionnaireVersion)).one()
+        assert (lock.key, lock.version) == ("section-175-schools", "2025.1")
+        emails = db.exec(select(OutboxEmail)).all()
+        assert sorted(e.to_address for e in emails) == [
+            "no_roles@test.example",
+            "respondent_b@test.example",
+        ]
+        assert "now open" in emails[0].body and "31 March 2027" in emails[0].body
+        assert {"campaign.create", "campaign.open", "questionnaire.lock"} <= {
+            e.action for e in db.exec(select(AuditEvent)).all()
+        }
+    progress = client.get(url).text
+    assert "0% of 1 organisations have submitted" in progress and "Not started (1)" in progress
+
+
+def test_form_errors_keep_what_was_typed(admin) -> None:  # type: ignore[no-untyped-def]
+    client, token = admin
+    response = client.post(
+        "/campaigns/new", data={**FORM, "closes_on": "01/01/2027", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert "The closing date must be after the opening date" in response.text
+    assert 'value="Schools safeguarding audit 2027"' in response.text
+    bad = client.post(
+        "/campaigns/new",
+        data={**FORM, "questionnaire": "section-175-schools/1999.1", "csrf_token": token},
+    )
+    assert bad.status_code == 400 and "Not a valid choice" in bad.text
+
+
+def test_reminders_and_closing(admin, clean_db: Engine, world: World) -> None:  # type: ignore[no-untyped-def]
+    client, token = admin
+    url = f"/campaigns/{world.campaign_id}"
+    assert "Remind every organisation that has not submitted" in client.get(url).text
+    sent = client.post(f"{url}/reminders", data={"csrf_token": token})
+    assert "Reminder sent to 3 respondents" in client.get(sent.headers["location"]).text
+    one = client.post(
+        f"{url}/reminders", data={"csrf_token": token, "return_id": str(world.returns[world.org_a])}
+    )
+    assert "Reminder sent to 1 respondents" in client.get(one.headers["location"]).text
+    with session_scope(clean_db, write=False) as db:
+        reminders = db.exec(
+            select(AuditEvent).where(AuditEvent.action == "campaign.reminder")
+        ).all()
+        assert len(reminders) == 3  # one per return for "all", then Alpha again
+    closed = client.post(f"{url}/close", data={"csrf_token": token})
+    assert "returns can no longer be changed" in client.get(closed.headers["location"]).text
+
+
+def test_a_changed_questionnaire_file_cannot_be_used(
+    admin,
+    clean_db: Engine,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    client, token = admin
+    with session_scope(clean_db, write=True) as db:
+        db.add(
+            QuestionnaireVersion(
+                key="section-175-schools",
+                version="2025.1",
+                title="t",
+                content_hash="0" * 64,
+                first_used_for="Last year's audit",
+            )
+        )
+    url = create(client, token)
+    refused = client.post(f"{url}/open", data={"csrf_token": token})
+    page = client.get(refused.headers["location"]).text
+    assert (
+        "has changed since it was first used" in page
+        and "publish the changes as a new version" in page
+    )
+    with session_scope(clean_db, write=False) as db:
+        assert db.get(Campaign, int(url.rsplit("/", 1)[1])).status == "draft"
+
+
+def test_qa_can_watch_but_not_change(app: Starlette, clean_db: Engine, world: World) -> None:
+    with TestClient(app) as client:
+        token = signed_in(client, clean_db, world.people["qa"])
+        page = client.get(f"/campaigns/{world.campaign_id}").text
+        assert "Progress" in page and "Close the campaign" not in page
+        assert (
+            client.post(
+                f"/campaigns/{world.campaign_id}/close", data={"csrf_token": token}
+            ).status_code
+            == 403
+        )
