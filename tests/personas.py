@@ -20,11 +20,13 @@ from audit_portal.accounts.users import new_stamp
 from audit_portal.config import Settings
 from audit_portal.db import session_scope
 from audit_portal.models import (
+    Action,
     Campaign,
     Membership,
     Organisation,
     Return,
     Role,
+    Submission,
     User,
     WebSession,
     utcnow,
@@ -115,6 +117,37 @@ def make_world(engine: Engine, settings: Settings) -> World:
             db.flush()
             returns[org.id] = ret.id
         return World(a.id, b.id, people, campaign.id, returns)
+
+
+def add_action_and_submission(engine: Engine, world: World) -> dict[int, int]:
+    """An action and a past submission on each organisation's return; action ids by organisation."""
+    actions = {}
+    with session_scope(engine, write=True) as db:
+        for org_id, return_id in world.returns.items():
+            action = Action(
+                return_id=return_id,
+                item_id="s175.1.1",
+                what="Train governors",
+                owner="Chair",
+                target_date=date(2026, 6, 30),
+            )
+            db.add(action)
+            db.add(
+                Submission(
+                    return_id=return_id,
+                    revision=1,
+                    declaration_name="Earlier",
+                    declaration_role="Head",
+                    declaration_date=date(2025, 3, 1),
+                    questionnaire_key="section-175-schools",
+                    questionnaire_version="2025.1",
+                    questionnaire_hash="0" * 64,
+                    content={"answers": {}, "actions": [], "score": {"overall": None, "items": {}}},
+                )
+            )
+            db.flush()
+            actions[org_id] = action.id
+    return actions
 
 
 def signed_in(client: TestClient, engine: Engine, persona: Persona, *, mfa: bool = True) -> str:

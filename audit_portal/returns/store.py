@@ -21,6 +21,7 @@ from audit_portal.models import (
     Organisation,
     Return,
     ReturnStatus,
+    Submission,
     utcnow,
 )
 from audit_portal.questionnaires.model import Definition
@@ -263,4 +264,153 @@ def remove_action(
 def actions_of(db: Session, return_id: int) -> list[Action]:
     return list(
         db.exec(select(Action).where(Action.return_id == return_id).order_by(col(Action.id))).all()
+    )
+
+
+# --- submission, amendment, acceptance --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    name: str
+    role: str
+    signed_on: date
+
+
+def submit_return(
+    db: Session,
+    ctx: AuditContext,
+    ret: Return,
+    campaign: Campaign,
+    definition: Definition,
+    questionnaire_hash: str,
+    declaration: Declaration,
+) -> Submission:
+    """Freeze the current revision exactly as signed; refuse if anything is still missing."""
+    from audit_portal.returns.readiness import assess
+
+    editable_or_refuse(ret, campaign)
+    org = db.get(Organisation, ret.organisation_id)
+    assert org is not None
+    answers = answers_of(db, ret.id)
+    actions = actions_of(db, ret.id)
+    counts: dict[str, int] = {}
+    for action in actions:
+        counts[action.item_id] = counts.get(action.item_id, 0) + 1
+    carried = [k for k, a in answers.items() if a.carried_forward]
+    readiness = assess(
+        definition, profile_of(org), {k: as_data(a) for k, a in answers.items()}, counts, carried
+    )
+    if not readiness.ready:
+        raise ReturnError(
+            f"The return is not ready to submit: {len(readiness.problems)} things "
+            "still need attention."
+        )
+    content = {
+        "organisation": {"id": org.id, "name": org.name, "duty_type": org.duty_type},
+        "campaign": {
+            "id": campaign.id,
+            "title": campaign.title,
+            "follow_up_months": campaign.follow_up_months,
+        },
+        "answers": {
+            k: {**as_data(a).__dict__, "version": a.version} for k, a in sorted(answers.items())
+        },
+        "actions": [
+            {
+                "item_id": a.item_id,
+                "what": a.what,
+                "owner": a.owner,
+                "target_date": a.target_date.isoformat(),
+            }
+            for a in actions
+        ],
+        "score": {
+            "items": dict(readiness.score.items),
+            "sections": dict(readiness.score.sections),
+            "overall": readiness.score.overall,
+            "less_effective": list(readiness.score.less_effective),
+        },
+    }
+    submission = Submission(
+        return_id=ret.id,
+        revision=ret.revision,
+        submitted_by=ctx.actor_id,
+        declaration_name=declaration.name,
+        declaration_role=declaration.role,
+        declaration_date=declaration.signed_on,
+        questionnaire_key=definition.key,
+        questionnaire_version=definition.version,
+        questionnaire_hash=questionnaire_hash,
+        content=content,
+    )
+    db.add(submission)
+    ret.status, ret.submitted_at, ret.updated_at = ReturnStatus.SUBMITTED.value, utcnow(), utcnow()
+    db.add(ret)
+    db.flush()
+    record(
+        db,
+        ctx,
+        "return.submit",
+        object_type="return",
+        object_id=ret.id,
+        organisation_id=org.id,
+        new={
+            "revision": ret.revision,
+            "overall": readiness.score.overall,
+            "declaration": f"{declaration.name}, {declaration.role}",
+        },
+    )
+    return submission
+
+
+def return_for_amendment(db: Session, ctx: AuditContext, ret: Return, reason: str) -> None:
+    if ReturnStatus(ret.status) not in {ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED}:
+        raise ReturnError("Only a submitted return can be returned for amendment.")
+    if not reason.strip():
+        raise ReturnError("Say what needs to be amended")
+    old = {"status": ret.status, "revision": ret.revision}
+    ret.status, ret.revision, ret.returned_reason = (
+        ReturnStatus.RETURNED.value,
+        ret.revision + 1,
+        reason.strip(),
+    )
+    ret.updated_at = utcnow()
+    db.add(ret)
+    record(
+        db,
+        ctx,
+        "return.amend",
+        object_type="return",
+        object_id=ret.id,
+        organisation_id=ret.organisation_id,
+        old=old,
+        new={"status": ret.status, "revision": ret.revision, "reason": ret.returned_reason},
+    )
+
+
+def accept_return(db: Session, ctx: AuditContext, ret: Return) -> None:
+    if ReturnStatus(ret.status) is not ReturnStatus.SUBMITTED:
+        raise ReturnError("Only a submitted return can be accepted.")
+    ret.status, ret.accepted_at = ReturnStatus.ACCEPTED.value, utcnow()
+    db.add(ret)
+    record(
+        db,
+        ctx,
+        "return.accept",
+        object_type="return",
+        object_id=ret.id,
+        organisation_id=ret.organisation_id,
+        old={"status": "submitted"},
+        new={"status": "accepted"},
+    )
+
+
+def submissions_of(db: Session, return_id: int) -> list[Submission]:
+    return list(
+        db.exec(
+            select(Submission)
+            .where(Submission.return_id == return_id)
+            .order_by(col(Submission.revision))
+        ).all()
     )

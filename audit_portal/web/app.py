@@ -22,6 +22,7 @@ from audit_portal.web import (
     organisations,
     pages,
     questionnaires,
+    returns,
     users,
 )
 from audit_portal.web.errors import exception_handlers
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
             *audit_trail.routes,
             *questionnaires.routes,
             *campaigns.routes,
+            *returns.routes,
             Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],

@@ -16,7 +16,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from audit_portal.web.guard import GuardedRoute
-from tests.personas import World, csrf_from, signed_in
+from tests.personas import World, add_action_and_submission, csrf_from, signed_in
 
 PERSONAS = ("respondent_a", "signatory_a", "respondent_b", "qa", "admin", "scrutineer", "no_roles")
 INFRASTRUCTURE = {"/static"}  # mounted files, no permission of their own
@@ -25,19 +25,22 @@ INFRASTRUCTURE = {"/static"}  # mounted files, no permission of their own
 @dataclass(frozen=True)
 class Access:
     allowed: frozenset[str] = frozenset()  # personas allowed partnership-wide
-    members: bool = False  # also members (respondent, signatory) of the resource's organisation
+    members: frozenset[str] = frozenset()  # roles allowed at the resource's own organisation
     anonymous: bool = False
 
 
-def access(*names: str, members: bool = False, anonymous: bool = False) -> Access:
-    return Access(frozenset(names), members, anonymous)
+def access(*names: str, members: tuple[str, ...] = (), anonymous: bool = False) -> Access:
+    return Access(frozenset(names), frozenset(members), anonymous)
 
 
 PUBLIC = access(*PERSONAS, anonymous=True)
 SIGNED_IN = access(*PERSONAS)
 ADMIN = access("admin")
 ADMIN_QA = access("admin", "qa")
-ORGANISATION = access("admin", "qa", members=True)
+MEMBERS = ("respondent", "signatory")
+ORGANISATION = access("admin", "qa", members=MEMBERS)
+RETURN_EDIT = access(members=MEMBERS)
+RETURN_SUBMIT = access(members=("signatory",))
 
 EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/"): PUBLIC,
@@ -92,6 +95,19 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/campaigns/{campaign_id:int}/open"): ADMIN,
     ("POST", "/campaigns/{campaign_id:int}/close"): ADMIN,
     ("POST", "/campaigns/{campaign_id:int}/reminders"): ADMIN,
+    ("GET", "/returns/{return_id:int}"): ORGANISATION,
+    ("GET", "/returns/{return_id:int}/sections/{section_id}"): RETURN_EDIT,
+    ("POST", "/returns/{return_id:int}/sections/{section_id}"): RETURN_EDIT,
+    ("POST", "/returns/{return_id:int}/items/{item_id}"): RETURN_EDIT,
+    ("POST", "/returns/{return_id:int}/items/{item_id}/actions"): RETURN_EDIT,
+    ("POST", "/returns/{return_id:int}/actions/{action_id:int}/delete"): RETURN_EDIT,
+    ("GET", "/returns/{return_id:int}/check"): ORGANISATION,
+    ("GET", "/returns/{return_id:int}/submit"): RETURN_SUBMIT,
+    ("POST", "/returns/{return_id:int}/submit"): RETURN_SUBMIT,
+    ("GET", "/returns/{return_id:int}/submissions/{revision:int}"): ORGANISATION,
+    ("GET", "/returns/{return_id:int}/submissions/{revision:int}.json"): ORGANISATION,
+    ("POST", "/returns/{return_id:int}/amend"): ADMIN_QA,
+    ("POST", "/returns/{return_id:int}/accept"): ADMIN_QA,
 }
 
 
@@ -113,10 +129,20 @@ def test_every_route_declares_a_permission_and_has_an_expectation(app: Starlette
     assert EXPECTED.keys() - declared == set(), "expectations for routes that do not exist"
 
 
-def fill(path: str, organisation_id: int, user_id: int, world: World | None = None) -> str:
+def fill(
+    path: str,
+    organisation_id: int,
+    user_id: int,
+    world: World | None = None,
+    actions: dict[int, int] | None = None,
+) -> str:
     if world is not None:
-        path = path.replace("{campaign_id:int}", str(world.campaign_id)).replace(
-            "{return_id:int}", str(world.returns[organisation_id])
+        path = (
+            path.replace("{campaign_id:int}", str(world.campaign_id))
+            .replace("{return_id:int}", str(world.returns[organisation_id]))
+            .replace("{action_id:int}", str((actions or {}).get(organisation_id, 0)))
+            .replace("{revision:int}", "1")
+            .replace("{item_id}", "s175.1.1")
         )
     return (
         path.replace("{organisation_id:int}", str(organisation_id))
@@ -137,6 +163,7 @@ def test_route_access(
     method: str, path: str, app: Starlette, world: World, clean_db: Engine
 ) -> None:
     expected = EXPECTED[(method, path)]
+    actions = add_action_and_submission(clean_db, world)
     scoped = ("{organisation_id" in path or "{return_id" in path) and expected.members
     target = world.people["no_roles"].user_id
     cases = [("anonymous", world.org_a)] + [(p, world.org_a) for p in PERSONAS]
@@ -148,7 +175,7 @@ def test_route_access(
                 token = csrf_from(client.get("/sign-in").text)
             else:
                 token = signed_in(client, clean_db, world.people[persona])
-            url = fill(path, org, target, world)
+            url = fill(path, org, target, world, actions)
             if method == "GET":
                 response = client.get(url)
             else:
@@ -178,6 +205,11 @@ def expectation(expected: Access, persona: str, org: int, world: World, scoped: 
     if persona in expected.allowed:
         return "allowed"
     if scoped:
-        member = world.people[persona].organisation_id == org
+        who = world.people[persona]
+        member = (
+            who.organisation_id == org
+            and who.role is not None
+            and who.role.value in expected.members
+        )
         return "allowed" if member else "not-found"
     return "forbidden"

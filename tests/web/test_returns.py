@@ -1,0 +1,354 @@
+"""Completing a return over HTTP: sections, conflicts, actions, checking, signing, freezing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from audit_portal.config import PROJECT_ROOT
+from audit_portal.db import session_scope
+from audit_portal.models import Answer, AuditEvent, Return, Submission
+from audit_portal.questionnaires import load_catalogue
+from audit_portal.returns.answers import field_prefix
+from audit_portal.returns.store import profile_of
+from audit_portal.scoring import applies
+from tests.personas import World, signed_in
+
+SCHOOLS = load_catalogue(PROJECT_ROOT / "questionnaires").get("section-175-schools", "2025.1")
+
+
+@pytest.fixture
+def respondent(
+    app: Starlette, clean_db: Engine, world: World
+) -> Iterator[tuple[TestClient, str, int]]:
+    with TestClient(app, follow_redirects=False) as client:
+        token = signed_in(client, clean_db, world.people["respondent_a"])
+        yield client, token, world.returns[world.org_a]
+
+
+def section_items(engine: Engine, world: World, section_id: str):  # type: ignore[no-untyped-def]
+    from audit_portal.models import Organisation
+
+    with session_scope(engine, write=False) as db:
+        profile = profile_of(db.get(Organisation, world.org_a))
+    section = next(s for s in SCHOOLS.sections if s.id == section_id)
+    return [i for i in section.items if applies(i, profile)]
+
+
+def all_green(items, token: str, **overrides: str) -> dict:  # type: ignore[no-untyped-def]
+    data = {"csrf_token": token}
+    for item in items:
+        prefix = field_prefix(item.id)
+        if item.kind == "rating":
+            data[f"{prefix}-value"] = "3"
+        elif item.kind == "number":
+            data[f"{prefix}-value"] = "2"
+        elif item.kind == "date":
+            data.update(
+                {
+                    f"{prefix}-value-day": "1",
+                    f"{prefix}-value-month": "9",
+                    f"{prefix}-value-year": "2025",
+                }
+            )
+        elif item.kind == "yes_no":
+            data[f"{prefix}-value"] = "yes"
+        elif item.kind in {"single_choice", "multiple_choice"}:
+            data[f"{prefix}-value"] = item.options[0].value
+        else:
+            data[f"{prefix}-value"] = "Written answer"
+    data.update(overrides)
+    return data
+
+
+def answer_everything(
+    client: TestClient, token: str, return_id: int, engine: Engine, world: World
+) -> None:
+    for section in SCHOOLS.sections:
+        items = section_items(engine, world, section.id)
+        if not items:
+            continue
+        response = client.post(
+            f"/returns/{return_id}/sections/{section.id}", data=all_green(items, token)
+        )
+        assert response.status_code == 303, (section.id, response.text[:3000])
+
+
+def test_a_respondent_completes_and_a_signatory_submits(
+    respondent,
+    app: Starlette,
+    clean_db: Engine,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    client, token, return_id = respondent
+    overview = client.get(f"/returns/{return_id}")
+    assert overview.status_code == 200 and "0 of" in overview.text
+    first = client.post(
+        f"/returns/{return_id}/sections/s175.1",
+        data=all_green(section_items(clean_db, world, "s175.1"), token),
+    )
+    assert first.headers["location"] == f"/returns/{return_id}/sections/s175.2"
+    answer_everything(client, token, return_id, clean_db, world)
+    check = client.get(f"/returns/{return_id}/check").text
+    assert 'Overall rating: <strong class="app-rag app-rag--green">Green</strong>' in check
+    assert "Continue to sign and submit" not in check, "a respondent cannot sign"
+    assert client.get(f"/returns/{return_id}/submit").status_code == 404
+
+    with TestClient(app, follow_redirects=False) as head:
+        head_token = signed_in(head, clean_db, world.people["signatory_a"])
+        assert "Continue to sign and submit" in head.get(f"/returns/{return_id}/check").text
+        missing = head.post(
+            f"/returns/{return_id}/submit", data={"csrf_token": head_token, "name": "Hal Head"}
+        )
+        assert (
+            missing.status_code == 400
+            and "Confirm the declaration" in missing.text
+            and "Enter your role" in missing.text
+        )
+        done = head.post(
+            f"/returns/{return_id}/submit",
+            data={
+                "csrf_token": head_token,
+                "name": "Hal Head",
+                "role": "Headteacher",
+                "confirm": "yes",
+            },
+        )
+        assert done.status_code == 200 and "Return submitted" in done.text
+        assert "An update on your actions is due on" in done.text
+
+    with session_scope(clean_db, write=False) as db:
+        ret = db.get(Return, return_id)
+        submission = db.exec(select(Submission).where(Submission.return_id == return_id)).one()
+    assert ret.status == "submitted"
+    assert submission.questionnaire_version == "2025.1" and len(submission.questionnaire_hash) == 64
+    assert submission.content["score"]["overall"] == "green"
+
+    frozen = client.post(
+        f"/returns/{return_id}/items/s175.1.1",
+        data={"csrf_token": token, "item-s175-1-1-value": "1"},
+    )
+    assert frozen.status_code == 409 and "frozen record" in frozen.text
+    download = client.get(f"/returns/{return_id}/submissions/1.json")
+    assert download.json()["declaration"]["name"] == "Hal Head"
+    assert download.json()["questionnaire"]["sha256"] == submission.questionnaire_hash
+
+
+def test_less_effective_ratings_need_a_narrative_and_an_action(
+    respondent, clean_db: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    client, token, return_id = respondent
+    items = section_items(clean_db, world, "s175.1")
+    data = all_green(items, token, **{"item-s175-1-1-value": "2"})
+    assert client.post(f"/returns/{return_id}/sections/s175.1", data=data).status_code == 303
+    check = client.get(f"/returns/{return_id}/check").text
+    assert "s175.1.1: Explain the rating ‘Partly in place’ in the narrative" in check
+    assert "s175.1.1: Add at least one action for this rating" in check
+    section = client.get(f"/returns/{return_id}/sections/s175.1").text
+    assert "Actions for s175.1.1" in section
+    bad = client.post(
+        f"/returns/{return_id}/items/s175.1.1/actions", data={"csrf_token": token, "what": "Train"}
+    )
+    assert (
+        "The action was not added: say who owns the action; give a target date"
+        in client.get(bad.headers["location"]).text
+    )
+    client.post(
+        f"/returns/{return_id}/items/s175.1.1/actions",
+        data={
+            "csrf_token": token,
+            "what": "Train the link governor",
+            "owner": "Chair",
+            "target_date": "2026-06-30",
+        },
+    )
+    check = client.get(f"/returns/{return_id}/check").text
+    assert "Add at least one action" not in check and "Train the link governor" in check
+
+
+def test_two_colleagues_editing_the_same_item_get_a_conflict_not_a_lost_answer(
+    respondent,
+    app: Starlette,
+    clean_db: Engine,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    client, token, return_id = respondent
+    url = f"/returns/{return_id}/items/s175.1.1"
+    saved = client.post(
+        url,
+        data={"csrf_token": token, "item-s175-1-1-value": "3", "item-s175-1-1-narrative": "Mine"},
+    )
+    assert "Saved at" in saved.text and 'value="1" hx-swap-oob="true"' in saved.text
+    with TestClient(app) as colleague:
+        other = signed_in(colleague, clean_db, world.people["signatory_a"])
+        colleague.post(
+            url,
+            data={
+                "csrf_token": other,
+                "item-s175-1-1-value": "2",
+                "item-s175-1-1-version": "1",
+                "item-s175-1-1-narrative": "Theirs",
+            },
+        )
+    late = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "item-s175-1-1-value": "1",
+            "item-s175-1-1-version": "1",
+            "item-s175-1-1-narrative": "Mine again",
+        },
+    )
+    assert "Not saved: a colleague saved a different answer" in late.text and "Theirs" in late.text
+    assert 'value="2" hx-swap-oob="true"' in late.text, "the next save is based on their version"
+    keep_mine = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "item-s175-1-1-value": "1",
+            "item-s175-1-1-version": "2",
+            "item-s175-1-1-narrative": "Mine again",
+        },
+    )
+    assert "Saved at" in keep_mine.text
+    with session_scope(clean_db, write=False) as db:
+        answer = db.exec(select(Answer).where(Answer.return_id == return_id)).one()
+        assert (answer.value, answer.narrative, answer.version) == ({"v": 1}, "Mine again", 3)
+        assert len(db.exec(select(AuditEvent).where(AuditEvent.action == "answer.save")).all()) == 3
+
+
+def test_conflict_without_javascript_keeps_the_typed_answer(
+    respondent, app: Starlette, clean_db: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    client, token, return_id = respondent
+    client.post(
+        f"/returns/{return_id}/items/s175.1.1",
+        data={"csrf_token": token, "item-s175-1-1-value": "3"},
+    )
+    with TestClient(app) as colleague:
+        other = signed_in(colleague, clean_db, world.people["signatory_a"])
+        colleague.post(
+            f"/returns/{return_id}/items/s175.1.1",
+            data={"csrf_token": other, "item-s175-1-1-value": "1", "item-s175-1-1-version": "1"},
+        )
+    data = all_green(
+        section_items(clean_db, world, "s175.1"),
+        token,
+        **{"item-s175-1-1-version": "1", "item-s175-1-1-narrative": "My careful explanation"},
+    )
+    page = client.post(f"/returns/{return_id}/sections/s175.1", data=data)
+    assert page.status_code == 400
+    assert "A colleague saved a different answer to s175.1.1" in page.text
+    assert "My careful explanation" in page.text, "what I typed is still in the form"
+    assert re.search(
+        r'name="item-s175-1-1-version" id="item-s175-1-1-version" value="2"', page.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("url_item", "fields", "status", "message"),
+    [
+        ("s175.99.1", {"item-s175-99-1-value": "3"}, 400, "is not a question"),
+        ("s175.14.4", {"item-s175-14-4-value": "3"}, 400, "does not apply to your organisation"),
+        (
+            "s175.1.1",
+            {"item-s175-1-1-value": "9"},
+            200,
+            "Not saved:</strong> Choose one of the ratings shown",
+        ),
+        (
+            "s175.1.1",
+            {"item-s175-1-1-value": "3", "item-s175-1-1-narrative": "x" * 5001},
+            200,
+            "The narrative must be 5,000 characters or fewer",
+        ),
+    ],
+)
+def test_bad_input_is_refused_clearly_and_nothing_is_stored(
+    respondent,
+    clean_db: Engine,
+    url_item: str,
+    fields: dict,
+    status: int,
+    message: str,  # type: ignore[no-untyped-def]
+) -> None:
+    client, token, return_id = respondent
+    response = client.post(
+        f"/returns/{return_id}/items/{url_item}", data={"csrf_token": token, **fields}
+    )
+    assert response.status_code == status and message in response.text
+    with session_scope(clean_db, write=False) as db:
+        assert db.exec(select(Answer)).all() == []
+
+
+def test_another_organisations_return_is_not_found(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    with TestClient(app) as client:
+        token = signed_in(client, clean_db, world.people["respondent_b"])
+        other = world.returns[world.org_a]
+        assert client.get(f"/returns/{other}").status_code == 404
+        assert (
+            client.post(
+                f"/returns/{other}/items/s175.1.1",
+                data={"csrf_token": token, "item-s175-1-1-value": "3"},
+            ).status_code
+            == 404
+        )
+
+
+def test_qa_returns_a_submission_for_amendment_then_accepts(
+    respondent,
+    app: Starlette,
+    clean_db: Engine,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    client, token, return_id = respondent
+    answer_everything(client, token, return_id, clean_db, world)
+    with TestClient(app) as head:
+        head_token = signed_in(head, clean_db, world.people["signatory_a"])
+        head.post(
+            f"/returns/{return_id}/submit",
+            data={"csrf_token": head_token, "name": "Hal", "role": "Head", "confirm": "yes"},
+        )
+    with TestClient(app, follow_redirects=False) as qa:
+        qa_token = signed_in(qa, clean_db, world.people["qa"])
+        refused = qa.post(
+            f"/returns/{return_id}/amend", data={"csrf_token": qa_token, "reason": ""}
+        )
+        assert "Say what needs to be amended" in qa.get(refused.headers["location"]).text
+        qa.post(
+            f"/returns/{return_id}/amend",
+            data={"csrf_token": qa_token, "reason": "Evidence for s175.12 is thin"},
+        )
+    overview = client.get(f"/returns/{return_id}").text
+    assert (
+        "Returned for amendment:</strong> Evidence for s175.12 is thin" in overview
+        and "revision 2" in overview
+    )
+    answer_everything(client, token, return_id, clean_db, world)
+    with TestClient(app) as head:
+        head_token = signed_in(head, clean_db, world.people["signatory_a"])
+        done = head.post(
+            f"/returns/{return_id}/submit",
+            data={"csrf_token": head_token, "name": "Hal", "role": "Head", "confirm": "yes"},
+        )
+        assert "revision 2" in done.text
+    with TestClient(app, follow_redirects=False) as qa:
+        qa_token = signed_in(qa, clean_db, world.people["qa"])
+        qa.post(f"/returns/{return_id}/accept", data={"csrf_token": qa_token})
+    overview = client.get(f"/returns/{return_id}").text
+    assert (
+        "Accepted" in overview
+        and "Revision 1, signed by Hal" in overview
+        and "Revision 2" in overview
+    )
+    with session_scope(clean_db, write=False) as db:
+        assert [s.revision for s in db.exec(select(Submission)).all()] == [1, 2]
+        assert db.get(Return, return_id).status == "accepted"
