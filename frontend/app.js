@@ -2,3 +2,53 @@
 import { initAll } from "/static/govuk/govuk-frontend.min.js";
 
 initAll();
+
+// Autosave on a return's section page: htmx posts each item as it changes (see _item.html).
+// Here we only keep the person informed: "Saving…", a retry when the network fails, and a
+// clear "Not saved" warning when it keeps failing. Their typed answer never leaves the page.
+const RETRY_DELAYS = [2000, 5000, 10000];
+
+function statusFor(item) {
+  return item && item.id ? document.getElementById(`${item.id}-status`) : null;
+}
+
+function setStatus(item, text, isError) {
+  const status = statusFor(item);
+  if (!status) return;
+  status.textContent = text;
+  status.classList.toggle("app-save-status--error", Boolean(isError));
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.classList.contains("app-item")) setStatus(event.detail.elt, "Saving…", false);
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.successful) event.detail.elt.dataset.attempt = "0";
+});
+
+document.addEventListener("htmx:responseError", (event) => {
+  const item = event.detail.elt;
+  if (!item.classList.contains("app-item")) return;
+  const status = event.detail.xhr ? event.detail.xhr.status : 0;
+  if (status >= 400 && status < 500) {
+    setStatus(item, "Not saved: this return can no longer be changed, or you have been signed out. Reload the page.", true);
+  } else {
+    retry(item);
+  }
+});
+
+document.addEventListener("htmx:sendError", (event) => {
+  if (event.detail.elt.classList.contains("app-item")) retry(event.detail.elt);
+});
+
+function retry(item) {
+  const attempt = Number(item.dataset.attempt || 0);
+  if (attempt < RETRY_DELAYS.length) {
+    item.dataset.attempt = String(attempt + 1);
+    setStatus(item, "Not saved yet: trying again…", true);
+    setTimeout(() => window.htmx.trigger(item, "change"), RETRY_DELAYS[attempt]);
+  } else {
+    setStatus(item, "Not saved: check your connection. Your answer is still on this page: select ‘Save and continue’ when you are back online.", true);
+  }
+}

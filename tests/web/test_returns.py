@@ -352,3 +352,22 @@ def test_qa_returns_a_submission_for_amendment_then_accepts(
     with session_scope(clean_db, write=False) as db:
         assert [s.revision for s in db.exec(select(Submission)).all()] == [1, 2]
         assert db.get(Return, return_id).status == "accepted"
+
+
+def test_dashboard_lists_my_returns_with_progress(
+    respondent, clean_db: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    client, token, return_id = respondent
+    page = client.get("/dashboard").text
+    assert (
+        f'href="/returns/{return_id}"' in page
+        and "Schools audit 2026" in page
+        and "Not started" in page
+    )
+    assert f'href="/returns/{world.returns[world.org_b]}"' not in page
+    client.post(
+        f"/returns/{return_id}/sections/s175.1",
+        data=all_green(section_items(clean_db, world, "s175.1"), token),
+    )
+    page = client.get("/dashboard").text
+    assert "In progress" in page and re.search(r">\s*[1-9]\d?%<", page)
