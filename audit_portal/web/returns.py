@@ -27,6 +27,7 @@ from audit_portal.returns.answers import (
     find_item,
     parse_item,
 )
+from audit_portal.returns.carry import carry_forward, previous_submission
 from audit_portal.returns.readiness import Readiness, applicable_items, assess
 from audit_portal.returns.store import (
     Declaration,
@@ -162,6 +163,12 @@ async def return_overview(request: Request) -> Response:
             1 for i in items if i.id in view.answers and not as_data(view.answers[i.id]).is_empty
         )
         sections.append((section, len(items), answered))
+    can_edit = view.editable and _can(request, Permission.RETURN_EDIT, view)
+    previous = None
+    if can_edit and not view.answers:
+        previous = await run_db(
+            request, lambda db: previous_submission(db, view.ret, view.campaign)
+        )
     return render(
         request,
         "returns/overview.html",
@@ -170,7 +177,8 @@ async def return_overview(request: Request) -> Response:
             "v": view,
             "readiness": readiness,
             "sections": sections,
-            "can_edit": view.editable and _can(request, Permission.RETURN_EDIT, view),
+            "previous": previous,
+            "can_edit": can_edit,
             "can_review": allows(request.state.actor, Permission.RETURN_REVIEW),
             "submissions": await run_db(request, lambda db: submissions_of(db, view.ret.id)),
         },
@@ -549,6 +557,27 @@ async def accept(request: Request) -> Response:
     )
 
 
+async def carry_forward_answers(request: Request) -> Response:
+    view = await load_view(request)
+    ctx = audit_context(request)
+    catalogue = current_catalogue(request.app.state.settings.questionnaires_dir)
+
+    def work(db: Session) -> int:
+        ret, campaign = db.get(Return, view.ret.id), db.get(Campaign, view.campaign.id)
+        return carry_forward(db, ctx, ret, campaign, view.definition, catalogue)
+
+    try:
+        copied = await run_db(request, work, write=True)
+    except ReturnError as problem:
+        return await redirect_with_message(request, f"/returns/{view.ret.id}", str(problem))
+    return await redirect_with_message(
+        request,
+        f"/returns/{view.ret.id}",
+        f"{copied} answers were copied from your last return. Check each one: they are marked "
+        "‘carried forward’ until you save them.",
+    )
+
+
 R = "/returns/{return_id:int}"
 routes = [
     page(R, return_overview, permission=Permission.RETURN_VIEW, scope=return_organisation),
@@ -576,6 +605,13 @@ routes = [
     page(
         R + "/actions/{action_id:int}/delete",
         action_delete,
+        permission=Permission.RETURN_EDIT,
+        scope=return_organisation,
+        methods=["POST"],
+    ),
+    page(
+        R + "/carry-forward",
+        carry_forward_answers,
         permission=Permission.RETURN_EDIT,
         scope=return_organisation,
         methods=["POST"],

@@ -101,6 +101,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/returns/{return_id:int}/items/{item_id}"): RETURN_EDIT,
     ("POST", "/returns/{return_id:int}/items/{item_id}/actions"): RETURN_EDIT,
     ("POST", "/returns/{return_id:int}/actions/{action_id:int}/delete"): RETURN_EDIT,
+    ("POST", "/returns/{return_id:int}/carry-forward"): RETURN_EDIT,
     ("GET", "/returns/{return_id:int}/check"): ORGANISATION,
     ("GET", "/returns/{return_id:int}/submit"): RETURN_SUBMIT,
     ("POST", "/returns/{return_id:int}/submit"): RETURN_SUBMIT,
