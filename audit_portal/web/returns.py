@@ -21,6 +21,7 @@ from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Definition, current_catalogue
 from audit_portal.questionnaires.locks import VersionRefused, verify_version
 from audit_portal.questionnaires.model import Item
+from audit_portal.reports.organisation_summary import build_summary, summary_pdf
 from audit_portal.returns.answers import (
     UnknownItem,
     field_prefix,
@@ -578,6 +579,45 @@ async def carry_forward_answers(request: Request) -> Response:
     )
 
 
+async def summary(request: Request) -> Response:
+    """The organisation's own summary (page or PDF): the latest submission, or the draft so far."""
+    view = await load_view(request)
+    submissions = await run_db(request, lambda db: submissions_of(db, view.ret.id))
+    latest = submissions[-1] if submissions and not view.editable else None
+    readiness = view.readiness()
+    due = follow_up_due(latest.declaration_date, view.campaign.follow_up_months) if latest else None
+    signed = (
+        (
+            f"Signed by {latest.declaration_name}, {latest.declaration_role}, on "
+            f"{latest.declaration_date:%d %B %Y}"
+        )
+        if latest
+        else "Not yet submitted: ratings so far"
+    )
+    data = build_summary(
+        definition=view.definition,
+        score=readiness.score,
+        answers={k: as_data(a) for k, a in view.answers.items()},
+        actions=view.actions,
+        organisation=view.org.name,
+        partnership=request.app.state.settings.partnership_name,
+        campaign=view.campaign.title,
+        status=ReturnStatus(view.ret.status).label,
+        follow_up_due=due,
+        signed=signed,
+    )
+    if request.url.path.endswith(".pdf"):
+        filename = f"safeguarding-summary-{view.ret.id}.pdf"
+        return Response(
+            summary_pdf(data),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return render(
+        request, "returns/summary.html", {"title": "Summary for your board", "v": view, "s": data}
+    )
+
+
 R = "/returns/{return_id:int}"
 routes = [
     page(R, return_overview, permission=Permission.RETURN_VIEW, scope=return_organisation),
@@ -617,6 +657,14 @@ routes = [
         methods=["POST"],
     ),
     page(R + "/check", check_answers, permission=Permission.RETURN_VIEW, scope=return_organisation),
+    page(R + "/summary", summary, permission=Permission.RETURN_VIEW, scope=return_organisation),
+    page(
+        R + "/summary.pdf",
+        summary,
+        permission=Permission.RETURN_VIEW,
+        scope=return_organisation,
+        name="summary_pdf",
+    ),
     page(
         R + "/submit",
         submit_page,

@@ -103,6 +103,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/returns/{return_id:int}/actions/{action_id:int}/delete"): RETURN_EDIT,
     ("POST", "/returns/{return_id:int}/carry-forward"): RETURN_EDIT,
     ("GET", "/returns/{return_id:int}/check"): ORGANISATION,
+    ("GET", "/returns/{return_id:int}/summary"): ORGANISATION,
+    ("GET", "/returns/{return_id:int}/summary.pdf"): ORGANISATION,
     ("GET", "/returns/{return_id:int}/submit"): RETURN_SUBMIT,
     ("POST", "/returns/{return_id:int}/submit"): RETURN_SUBMIT,
     ("GET", "/returns/{return_id:int}/submissions/{revision:int}"): ORGANISATION,

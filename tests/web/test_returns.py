@@ -371,3 +371,59 @@ def test_dashboard_lists_my_returns_with_progress(
     )
     page = client.get("/dashboard").text
     assert "In progress" in page and re.search(r">\s*[1-9]\d?%<", page)
+
+
+def test_summary_page_and_pdf_for_the_board(
+    respondent, app: Starlette, clean_db: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+
+    client, token, return_id = respondent
+    answer_everything(client, token, return_id, clean_db, world)
+    data = all_green(
+        section_items(clean_db, world, "s175.1"),
+        token,
+        **{
+            "item-s175-1-1-value": "2",
+            "item-s175-1-1-narrative": "Partly",
+            "item-s175-1-1-version": "1",
+        },
+    )
+    client.post(f"/returns/{return_id}/sections/s175.1", data=data)
+    client.post(
+        f"/returns/{return_id}/items/s175.1.1/actions",
+        data={
+            "csrf_token": token,
+            "what": "Appoint a link governor",
+            "owner": "Chair",
+            "target_date": "2026-05-01",
+        },
+    )
+    draft = client.get(f"/returns/{return_id}/summary").text
+    assert "Not yet submitted" in draft and "Appoint a link governor" in draft
+    with TestClient(app) as head:
+        head_token = signed_in(head, clean_db, world.people["signatory_a"])
+        head.post(
+            f"/returns/{return_id}/submit",
+            data={
+                "csrf_token": head_token,
+                "name": "Hal Head",
+                "role": "Headteacher",
+                "confirm": "yes",
+            },
+        )
+    page = client.get(f"/returns/{return_id}/summary").text
+    assert (
+        "Signed by Hal Head, Headteacher" in page and "An update on these actions is due on" in page
+    )
+    assert 'app-rag--amber">Amber</strong>' in page
+    pdf = client.get(f"/returns/{return_id}/summary.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf.content)).pages
+    )
+    assert "Alpha Primary School: safeguarding self-assessment summary" in text
+    assert "Appoint a link governor" in text and "Signed by Hal Head" in text
+    assert "Governance and strategic leadership" in text and "Amber" in text

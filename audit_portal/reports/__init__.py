@@ -1,0 +1,1 @@
+"""Reports: plain data objects built from the database, and writers that turn them into bytes."""

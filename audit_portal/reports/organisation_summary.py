@@ -1,0 +1,163 @@
+"""An organisation's own summary of its return, for its governors or board (page and PDF).
+
+``build_summary`` turns a definition, answers and actions into plain data; ``summary_pdf``
+writes that data as a PDF. Neither touches the database or HTTP.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from audit_portal.models import Action
+from audit_portal.questionnaires.model import Definition
+from audit_portal.questionnaires.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL
+from audit_portal.returns.answers import AnswerData
+from audit_portal.scoring import Score
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    item_id: str
+    prompt: str
+    rating: str
+    what: str
+    owner: str
+    target_date: date
+
+
+@dataclass(frozen=True)
+class OrganisationSummary:
+    organisation: str
+    partnership: str
+    campaign: str
+    questionnaire: str
+    status: str
+    overall: str | None
+    sections: tuple[tuple[str, str | None], ...]  # (title, RAG)
+    less_effective: tuple[str, ...]  # "s175.1.2 Prompt..."
+    actions: tuple[ActionLine, ...]
+    follow_up_due: date | None
+    signed: str  # "Signed by ... on ..." or "Not yet submitted"
+
+
+def build_summary(
+    *,
+    definition: Definition,
+    score: Score,
+    answers: Mapping[str, AnswerData],
+    actions: Sequence[Action],
+    organisation: str,
+    partnership: str,
+    campaign: str,
+    status: str,
+    follow_up_due: date | None,
+    signed: str,
+) -> OrganisationSummary:
+    scale = definition.rating_scale
+    lines = []
+    for action in actions:
+        item = definition.item(action.item_id)
+        answer = answers.get(action.item_id)
+        rating = answer.rating() if answer is not None else None
+        point = scale.point(rating) if rating is not None else None
+        lines.append(
+            ActionLine(
+                action.item_id,
+                item.prompt if item else "",
+                point.label if point else "",
+                action.what,
+                action.owner,
+                action.target_date,
+            )
+        )
+    return OrganisationSummary(
+        organisation=organisation,
+        partnership=partnership,
+        campaign=campaign,
+        questionnaire=f"{definition.title} (version {definition.version})",
+        status=status,
+        overall=score.overall,
+        sections=tuple((s.title, score.sections.get(s.id)) for s in definition.sections),
+        less_effective=tuple(
+            f"{i} {definition.item(i).prompt}" for i in score.less_effective if definition.item(i)
+        ),
+        actions=tuple(lines),
+        follow_up_due=follow_up_due,
+        signed=signed,
+    )
+
+
+def _rag_cell(rag: str | None) -> Paragraph:
+    return Paragraph(escape(rag.capitalize() if rag else "Not rated"), BODY)
+
+
+def summary_pdf(summary: OrganisationSummary) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"{summary.organisation}: safeguarding self-assessment summary",
+        author=summary.partnership,
+    )
+    p = lambda text, style=BODY: Paragraph(escape(text), style)  # noqa: E731
+    story: list = [
+        p(summary.partnership, SMALL),
+        p(f"{summary.organisation}: safeguarding self-assessment summary", H1),
+        p(f"{summary.campaign}. {summary.questionnaire}.", SMALL),
+        p(f"Status: {summary.status}. {summary.signed}.", SMALL),
+        Spacer(0, 4 * mm),
+        p("Ratings", H2),
+    ]
+    rows = [[p("Standard"), p("Rating")]] + [
+        [p(title), _rag_cell(rag)] for title, rag in summary.sections
+    ]
+    rows.append([p("Overall"), _rag_cell(summary.overall)])
+    table = Table(rows, colWidths=[None, 30 * mm], repeatRows=1)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+    ]
+    for n, (_, rag) in enumerate([*summary.sections, ("Overall", summary.overall)], start=1):
+        if rag:
+            style.append(("BACKGROUND", (1, n), (1, n), colors.HexColor(RAG_FILL[rag])))
+    table.setStyle(TableStyle(style))
+    story.append(table)
+    story.append(p("Actions", H2))
+    if summary.actions:
+        action_rows = [[p("Item"), p("Action"), p("Owner"), p("By")]] + [
+            [
+                p(f"{a.item_id} ({a.rating})"),
+                p(a.what),
+                p(a.owner),
+                p(a.target_date.strftime("%d %b %Y")),
+            ]
+            for a in summary.actions
+        ]
+        actions = Table(action_rows, colWidths=[35 * mm, None, 35 * mm, 25 * mm], repeatRows=1)
+        actions.setStyle(
+            TableStyle([("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+        )
+        story.append(actions)
+    else:
+        story.append(p("No actions: every applicable standard was rated as fully in place."))
+    if summary.follow_up_due:
+        story += [
+            Spacer(0, 4 * mm),
+            p(f"An update on these actions is due on {summary.follow_up_due:%d %B %Y}."),
+        ]
+    doc.build(story)
+    return buffer.getvalue()
