@@ -136,6 +136,12 @@ class CampaignForm(Form):
     phases = SelectMultipleField("Phases (schools)", choices=choices(PHASES))
     features = SelectMultipleField("Characteristics", choices=choices(FEATURES))
     districts = SelectMultipleField("Districts", choices=[], validate_choice=False)
+    identifiers = TextAreaField(
+        "Or invite exactly these organisations",
+        validators=[Optional(), Length(max=20000)],
+        description="One URN, Ofsted URN, ODS code or charity number per line. "
+        "When you give a list, the choices above are ignored.",
+    )
     flags = SelectMultipleField(
         "Only organisations with this intelligence", choices=choices(FLAG_TYPES)
     )

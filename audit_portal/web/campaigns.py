@@ -65,9 +65,16 @@ async def campaign_new(request: Request) -> Response:
             request, "campaigns/form.html", context, status_code=400 if form.errors else 200
         )
     key, version = form.questionnaire.data.split("/", 1)
+    wanted = [line.strip() for line in (form.identifiers.data or "").splitlines() if line.strip()]
+    found, unknown = await run_db(request, lambda db: _by_identifier(db, wanted))
+    if unknown:
+        form.identifiers.errors = [f"No organisation has the identifier {', '.join(unknown[:10])}"]
+        return render(request, "campaigns/form.html", context, status_code=400)
     selection = {
         name: getattr(form, name).data for name in SELECTION_FIELDS if getattr(form, name).data
     }
+    if found:
+        selection = {"organisation_ids": found}  # an explicit list replaces the other choices
     ctx = audit_context(request)
 
     def create(db: Session) -> int:
@@ -102,6 +109,19 @@ async def campaign_new(request: Request) -> Response:
         f"/campaigns/{campaign_id}",
         "Campaign set up. Check the invitation list before you open it.",
     )
+
+
+def _by_identifier(db: Session, identifiers: list[str]) -> tuple[list[int], list[str]]:
+    """Organisation ids for the identifiers given, and the identifiers nobody has."""
+    if not identifiers:
+        return [], []
+    rows = db.exec(
+        select(Organisation.id, Organisation.identifier).where(
+            col(Organisation.identifier).in_(identifiers)
+        )
+    ).all()
+    known = {identifier: org_id for org_id, identifier in rows}
+    return sorted(set(known.values())), [i for i in identifiers if i not in known]
 
 
 async def campaign_view(request: Request) -> Response:

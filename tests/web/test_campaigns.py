@@ -150,3 +150,18 @@ def test_qa_can_watch_but_not_change(app: Starlette, clean_db: Engine, world: Wo
             ).status_code
             == 403
         )
+
+
+def test_an_explicit_list_of_identifiers(admin, world: World) -> None:  # type: ignore[no-untyped-def]
+    client, token = admin
+    unknown = client.post(
+        "/campaigns/new", data={**FORM, "identifiers": "100002\n999999", "csrf_token": token}
+    )
+    assert (
+        unknown.status_code == 400 and "No organisation has the identifier 999999" in unknown.text
+    )
+    url = create(client, token, identifiers="100002\n", phases=["primary"])
+    page = client.get(url).text
+    assert "Invitation list (1)" in page and "Beta Academy" in page, (
+        "the list wins over other choices"
+    )
