@@ -50,15 +50,27 @@ def _paragraphs(text: str) -> list[Paragraph]:
     return [_p(" ".join(part.split())) for part in text.split("\n\n") if part.strip()]
 
 
-def blank_pdf(definition: Definition, partnership: str) -> bytes:
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+def a4_document(
+    buffer: io.BytesIO, *, title: str, author: str, subject: str = ""
+) -> SimpleDocTemplate:
+    """The portal's page: A4 with margins that print well and room for a footer."""
+    return SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=18 * mm,
         bottomMargin=20 * mm,
+        title=title,
+        author=author,
+        subject=subject,
+    )
+
+
+def blank_pdf(definition: Definition, partnership: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = a4_document(
+        buffer,
         title=f"{definition.title} ({definition.version})",
         author=partnership,
         subject="Blank safeguarding self-assessment",

@@ -13,13 +13,12 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from audit_portal.models import Action
 from audit_portal.questionnaires.model import Definition
-from audit_portal.questionnaires.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL
+from audit_portal.questionnaires.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL, a4_document
 from audit_portal.returns.answers import AnswerData
 from audit_portal.scoring import Score
 
@@ -102,15 +101,11 @@ def _rag_cell(rag: str | None) -> Paragraph:
 
 def summary_pdf(summary: OrganisationSummary) -> bytes:
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = a4_document(
         buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
         title=f"{summary.organisation}: safeguarding self-assessment summary",
         author=summary.partnership,
+        subject="Safeguarding self-assessment summary",
     )
     p = lambda text, style=BODY: Paragraph(escape(text), style)  # noqa: E731
     story: list = [

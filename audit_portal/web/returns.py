@@ -47,7 +47,7 @@ from audit_portal.returns.store import (
 )
 from audit_portal.scoring import applies
 from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
-from audit_portal.web.guard import audit_context, page
+from audit_portal.web.guard import Endpoint, GuardedRoute, audit_context, page
 
 
 def return_organisation(db: Session, params: dict) -> int | None:
@@ -618,85 +618,42 @@ async def summary(request: Request) -> Response:
     )
 
 
-R = "/returns/{return_id:int}"
+def on_return(
+    path: str,
+    endpoint: Endpoint,
+    permission: Permission,
+    methods: tuple[str, ...] = ("GET",),
+    name: str | None = None,
+) -> GuardedRoute:
+    """A route below /returns/{return_id}: its permission is scoped to the return's organisation."""
+    return page(
+        "/returns/{return_id:int}" + path,
+        endpoint,
+        permission=permission,
+        scope=return_organisation,
+        methods=methods,
+        name=name,
+    )
+
+
 routes = [
-    page(R, return_overview, permission=Permission.RETURN_VIEW, scope=return_organisation),
-    page(
-        R + "/sections/{section_id}",
-        section_page,
-        permission=Permission.RETURN_EDIT,
-        scope=return_organisation,
-        methods=["GET", "POST"],
-    ),
-    page(
-        R + "/items/{item_id}",
-        autosave_item,
-        permission=Permission.RETURN_EDIT,
-        scope=return_organisation,
-        methods=["POST"],
-    ),
-    page(
-        R + "/items/{item_id}/actions",
-        action_add,
-        permission=Permission.RETURN_EDIT,
-        scope=return_organisation,
-        methods=["POST"],
-    ),
-    page(
-        R + "/actions/{action_id:int}/delete",
-        action_delete,
-        permission=Permission.RETURN_EDIT,
-        scope=return_organisation,
-        methods=["POST"],
-    ),
-    page(
-        R + "/carry-forward",
-        carry_forward_answers,
-        permission=Permission.RETURN_EDIT,
-        scope=return_organisation,
-        methods=["POST"],
-    ),
-    page(R + "/check", check_answers, permission=Permission.RETURN_VIEW, scope=return_organisation),
-    page(R + "/summary", summary, permission=Permission.RETURN_VIEW, scope=return_organisation),
-    page(
-        R + "/summary.pdf",
-        summary,
-        permission=Permission.RETURN_VIEW,
-        scope=return_organisation,
-        name="summary_pdf",
-    ),
-    page(
-        R + "/submit",
-        submit_page,
-        permission=Permission.RETURN_SUBMIT,
-        scope=return_organisation,
-        methods=["GET", "POST"],
-    ),
-    page(
-        R + "/submissions/{revision:int}",
+    on_return("", return_overview, Permission.RETURN_VIEW),
+    on_return("/sections/{section_id}", section_page, Permission.RETURN_EDIT, ("GET", "POST")),
+    on_return("/items/{item_id}", autosave_item, Permission.RETURN_EDIT, ("POST",)),
+    on_return("/items/{item_id}/actions", action_add, Permission.RETURN_EDIT, ("POST",)),
+    on_return("/actions/{action_id:int}/delete", action_delete, Permission.RETURN_EDIT, ("POST",)),
+    on_return("/carry-forward", carry_forward_answers, Permission.RETURN_EDIT, ("POST",)),
+    on_return("/check", check_answers, Permission.RETURN_VIEW),
+    on_return("/summary", summary, Permission.RETURN_VIEW),
+    on_return("/summary.pdf", summary, Permission.RETURN_VIEW, name="summary_pdf"),
+    on_return("/submit", submit_page, Permission.RETURN_SUBMIT, ("GET", "POST")),
+    on_return("/submissions/{revision:int}", submission_view, Permission.RETURN_VIEW),
+    on_return(
+        "/submissions/{revision:int}.json",
         submission_view,
-        permission=Permission.RETURN_VIEW,
-        scope=return_organisation,
-    ),
-    page(
-        R + "/submissions/{revision:int}.json",
-        submission_view,
-        permission=Permission.RETURN_VIEW,
-        scope=return_organisation,
+        Permission.RETURN_VIEW,
         name="submission_json",
     ),
-    page(
-        R + "/amend",
-        amend,
-        permission=Permission.RETURN_REVIEW,
-        scope=return_organisation,
-        methods=["POST"],
-    ),
-    page(
-        R + "/accept",
-        accept,
-        permission=Permission.RETURN_REVIEW,
-        scope=return_organisation,
-        methods=["POST"],
-    ),
+    on_return("/amend", amend, Permission.RETURN_REVIEW, ("POST",)),
+    on_return("/accept", accept, Permission.RETURN_REVIEW, ("POST",)),
 ]
