@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext, record
@@ -161,6 +162,44 @@ class SaveResult:
     conflict: bool = False
 
 
+def _locked_answer(db: Session, return_id: int, item_id: str) -> Answer | None:
+    """The stored answer, locked until this transaction ends.
+
+    On PostgreSQL two saves of the same answer then queue: the second reads the first's
+    version and is refused as a conflict instead of silently overwriting it. (SQLite write
+    transactions already begin IMMEDIATE, which queues them.)
+    """
+    return db.exec(
+        select(Answer)
+        .where(Answer.return_id == return_id, Answer.item_id == item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _refusal(current: Answer, data: AnswerData, based_on: int | None) -> SaveResult | None:
+    """Why a save based on ``based_on`` may not overwrite ``current`` (None: it may)."""
+    if based_on is not None and current.version != based_on:
+        if as_data(current) == data:
+            return SaveResult(True, current)  # the same answer arrived twice (e.g. a retry)
+        return SaveResult(False, current, conflict=True)
+    if based_on is None and as_data(current) != data:
+        return SaveResult(False, current, conflict=True)
+    return None
+
+
+def _insert_first(db: Session, return_id: int, item_id: str) -> Answer | None:
+    """Create the answer row; None if a colleague's save created it a moment ago."""
+    answer = Answer(return_id=return_id, item_id=item_id)
+    try:
+        with db.begin_nested():
+            db.add(answer)
+            db.flush()
+    except IntegrityError:
+        return None
+    return answer
+
+
 def save_answer(
     db: Session,
     ctx: AuditContext,
@@ -172,21 +211,21 @@ def save_answer(
 ) -> SaveResult:
     """Save one answer. ``based_on`` is the version the person started from (None: new)."""
     editable_or_refuse(ret, campaign)
-    current = db.exec(
-        select(Answer).where(Answer.return_id == ret.id, Answer.item_id == item_id)
-    ).first()
-    if current is not None and based_on is not None and current.version != based_on:
-        if as_data(current) == data:
-            return SaveResult(True, current)  # the same answer arrived twice (e.g. a retry)
-        return SaveResult(False, current, conflict=True)
-    if current is not None and based_on is None and as_data(current) != data:
-        return SaveResult(False, current, conflict=True)
-    old = as_data(current).__dict__ if current is not None else None
+    current = _locked_answer(db, ret.id, item_id)
+    created = False
     if current is None:
-        current = Answer(return_id=ret.id, item_id=item_id)
-    elif as_data(current) == data and not current.carried_forward:
-        return SaveResult(True, current)
-    else:
+        current = _insert_first(db, ret.id, item_id)
+        created = current is not None
+        if current is None:  # lost the race to create it: judge this save against theirs
+            current = _locked_answer(db, ret.id, item_id)
+            assert current is not None
+    old = None if created else as_data(current).__dict__
+    if not created:
+        refusal = _refusal(current, data, based_on)
+        if refusal is not None:
+            return refusal
+        if as_data(current) == data and not current.carried_forward:
+            return SaveResult(True, current)
         current.version += 1
     current.value = {"v": data.value}
     current.not_applicable, current.na_reason = data.not_applicable, data.na_reason

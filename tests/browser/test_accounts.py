@@ -154,13 +154,16 @@ def test_second_factor_set_up_in_the_browser(page: Page, world: World) -> None:
         "/questionnaires/section-11/2025.1/sections/s11.7",
         "/questionnaires/section-175-early-years/2025.1/sections/ey.2",
         "/questionnaires/section-175-schools/diff",
+        "/campaigns",
+        "/campaigns/new",
+        "/campaigns/{campaign}",
     ],
 )
 def test_administrator_pages_are_accessible(
     page: Page, live_server: str, clean_db: Engine, world: World, path: str
 ) -> None:
     as_persona(page, clean_db, world.people["admin"], live_server)
-    page.goto(path)
+    page.goto(path.replace("{campaign}", str(world.campaign_id)))
     assert page.locator("h1").count() == 1
     assert_accessible(page)
 

@@ -150,9 +150,69 @@ def test_return_pages_are_accessible(
     page.reload()
     assert_accessible(page)  # with the actions card shown for a less effective rating
     complete_return(page, return_id)
+    page.goto(f"/returns/{return_id}/summary")
+    assert_accessible(page)
+    signatory = browser.new_context(base_url=live_server, bypass_csp=True).new_page()
+    as_persona(signatory, clean_db, world.people["signatory_a"], live_server)
+    signatory.goto(f"/returns/{return_id}/submit")
+    assert_accessible(signatory)
+    signatory.get_by_role("button", name="Sign and submit the return").click()
+    assert_accessible(signatory)  # the declaration page with its error summary
+    signatory.context.close()
     head = sign_and_submit(browser, live_server, clean_db, world, return_id, js=True)
     assert_accessible(head)
     head.get_by_role("link", name="View the submitted return").click()
     assert_accessible(head)
     head.context.close()
     page.context.close()
+
+
+def test_carry_forward_between_the_school_versions_in_the_browser(
+    page: Page, live_server: str, clean_db: Engine, world: World
+) -> None:
+    from tests.web.test_carry_forward import last_years_submission
+
+    last_years_submission(clean_db, world)
+    return_id = world.returns[world.org_a]
+    as_persona(page, clean_db, world.people["respondent_a"], live_server)
+    page.goto(f"/returns/{return_id}")
+    assert_accessible(page)
+    page.get_by_role("button", name="Start from last year's answers").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "answers were copied from your last return"
+    )
+    page.goto(f"/returns/{return_id}/sections/s175.10")
+    reworded = page.locator("#item-s175-10-1")
+    expect(reworded).to_contain_text("Carried forward from your last return")
+    expect(reworded).to_contain_text("The wording of this question has changed")
+    expect(page.locator("#item-s175-10-4")).to_contain_text(
+        "part of a broader question (s175.10.2)"
+    )
+    expect(page.locator("#item-s175-10-1 input[type=radio][value='3']")).to_be_checked()
+    assert_accessible(page)
+    page.goto(f"/returns/{return_id}/check")
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Confirm or change last year's answer"
+    )
+
+
+def test_autosave_retries_when_the_network_fails_then_warns(
+    page: Page, live_server: str, clean_db: Engine, world: World
+) -> None:
+    return_id = world.returns[world.org_a]
+    as_persona(page, clean_db, world.people["respondent_a"], live_server)
+    page.goto(f"/returns/{return_id}/sections/s175.1")
+    page.route("**/items/**", lambda route: route.abort("internetdisconnected"))
+    page.locator("#item-s175-1-1 input[type=radio][value='3']").check()
+    status = page.locator("#item-s175-1-1-status")
+    expect(status).to_contain_text("Not saved yet: trying again")
+    page.unroute("**/items/**")
+    expect(status).to_contain_text("Saved at", timeout=8000)  # the retry went through
+    page.route("**/items/**", lambda route: route.abort("internetdisconnected"))
+    page.locator("#item-s175-1-2 input[type=radio][value='2']").check()
+    expect(page.locator("#item-s175-1-2-status")).to_contain_text(
+        "Not saved: check your connection", timeout=25000
+    )
+    expect(
+        page.locator("#item-s175-1-2 input[type=radio][value='2']")
+    ).to_be_checked()  # nothing lost

@@ -133,3 +133,53 @@ def test_frozen_and_closed_returns_refuse_changes(clean_db: Engine, world: World
         db.get(Campaign, ids[0]).status = "closed"
     with pytest.raises(ReturnError, match="campaign has closed"):
         save(clean_db, ALICE, ids, AnswerData(3), None)
+
+
+def _race(
+    engine: Engine, ids: tuple[int, int], ctx: AuditContext, based_on: int | None, n: int = 6
+) -> list:  # type: ignore[type-arg]
+    """n colleagues save different answers to the same item at the same moment."""
+    import threading
+
+    results, errors = [], []
+    barrier = threading.Barrier(n)
+
+    def one(k: int) -> None:
+        try:
+            barrier.wait()
+            results.append(
+                save(engine, ctx, ids, AnswerData(3, narrative=f"colleague {k}"), based_on)
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [], errors
+    return results
+
+
+def test_simultaneous_first_saves_never_fail_and_never_overwrite(
+    clean_db: Engine, world: World
+) -> None:
+    ids = setup_return(clean_db, world)
+    alice, _ = people(world)
+    results = _race(clean_db, ids, alice, based_on=None)
+    assert sum(r.saved for r in results) == 1 and sum(r.conflict for r in results) == 5
+
+
+def test_simultaneous_updates_of_one_version_let_exactly_one_through(
+    clean_db: Engine, world: World
+) -> None:
+    ids = setup_return(clean_db, world)
+    alice, _ = people(world)
+    save(clean_db, alice, ids, AnswerData(1), None)
+    results = _race(clean_db, ids, alice, based_on=1)
+    assert sum(r.saved for r in results) == 1 and sum(r.conflict for r in results) == 5
+    with session_scope(clean_db, write=False) as db:
+        from audit_portal.models import Answer
+
+        assert db.exec(select(Answer)).one().version == 2
