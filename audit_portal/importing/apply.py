@@ -83,7 +83,7 @@ def import_organisations(
 
 
 def _find_organisation(db: Session, values: dict) -> Organisation | None:
-    if values["identifier"]:
+    if values.get("identifier"):
         return _by_identifier(db, values["identifier_scheme"], [values["identifier"]]).get(
             values["identifier"]
         )

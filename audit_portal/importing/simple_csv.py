@@ -43,12 +43,33 @@ def _choice(
 
 def parse_organisations(data: bytes) -> tuple[list[Record], list[Skip]]:
     records, skipped = [], []
+    seen: dict[tuple[str, ...], int] = {}
     for number, row in read_rows(data, ORGANISATION_COLUMNS):
         try:
-            records.append(Record(number, _organisation(row)))
+            values = _organisation(row)
         except RowProblem as problem:
             skipped.append(Skip(number, str(problem), row.get("name", "")))
+            continue
+        key = _match_key(values)
+        if key in seen:
+            # Two rows for one organisation: applying both would silently keep only the last.
+            skipped.append(
+                Skip(
+                    number,
+                    f"the same organisation as row {seen[key]}; row {seen[key]} was used",
+                    values["name"],
+                )
+            )
+            continue
+        seen[key] = number
+        records.append(Record(number, values))
     return records, skipped
+
+
+def _match_key(values: dict[str, Any]) -> tuple[str, ...]:
+    if values.get("identifier"):
+        return ("id", values["identifier_scheme"], values["identifier"])
+    return ("name", values["name"].lower(), values["duty_type"])
 
 
 def _organisation(row: dict[str, str]) -> dict[str, Any]:
@@ -73,8 +94,8 @@ def _organisation(row: dict[str, str]) -> dict[str, Any]:
         "name": row["name"][:200],
         "duty_type": duty_type,
         "sector": sector or None,
-        "identifier_scheme": scheme,
-        "identifier": identifier[:40],
+        # Only when given: a row without one must not wipe an identifier already recorded.
+        **({"identifier_scheme": scheme, "identifier": identifier[:40]} if identifier else {}),
         "district": row.get("district", "")[:100],
         "contact_name": row.get("contact_name", "")[:200],
         "contact_email": email[:254],

@@ -236,3 +236,36 @@ def test_cli_reports_a_bad_file_in_one_line(
     assert err.count("\n") == 1 and "Excel workbook" in err and "Nothing was imported." in err
     assert cli.main(["import-organisations", str(tmp_path / "missing.csv")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_row_without_an_identifier_never_wipes_a_recorded_one(clean_db: Engine) -> None:
+    with session_scope(clean_db, write=True) as db:
+        import_organisations(db, (FIXTURES / "organisations.csv").read_bytes(), CTX)
+    # Same name and duty as the trust, which has an ODS code: the row matches it by name.
+    by_name = b"name,duty_type,sector,district\r\nRoyal Devon NHS Trust,section-11-agency,health,East Devon\r\n"
+    police = b"name,duty_type,sector,district\r\nDevon and Cornwall Police,section-11-agency,police,Exeter\r\n"
+    with session_scope(clean_db, write=True) as db:
+        import_organisations(db, by_name, CTX)
+        report = import_organisations(db, police, CTX)
+    assert (report.created, report.updated) == (0, 1)
+    orgs = organisations(clean_db)
+    assert orgs["RH8"].identifier_scheme == "ods", "the trust keeps its ODS code"
+    assert orgs["RH8"].district == "East Devon", "and the rest of the row was applied"
+    assert orgs["Devon and Cornwall Police"].district == "Exeter"
+
+
+def test_two_rows_for_one_organisation_are_reported_not_merged(clean_db: Engine) -> None:
+    data = (
+        b"name,duty_type,sector,identifier_scheme,identifier\r\n"
+        b"Royal Devon NHS Trust,section-11-agency,health,ods,RH8\r\n"
+        b"Royal Devon University Trust,section-11-agency,health,ods,RH8\r\n"
+        b"Little Owls,early-years-group,,,\r\n"
+        b"little owls,early-years-group,,,\r\n"
+    )
+    with session_scope(clean_db, write=True) as db:
+        report = import_organisations(db, data, CTX)
+    assert report.created == 2
+    assert [str(s) for s in report.skipped] == [
+        "row 3: the same organisation as row 2; row 2 was used (Royal Devon University Trust)",
+        "row 5: the same organisation as row 4; row 4 was used (little owls)",
+    ]
