@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from audit_portal.audit import AuditContext, record
 from audit_portal.models import Answer, Campaign, Organisation, Return, ReturnStatus, Submission
 from audit_portal.questionnaires import Catalogue, Definition, carry_forward_plan
-from audit_portal.returns.store import ReturnError, editable_or_refuse, profile_of
+from audit_portal.returns.store import ReturnError, lock_for_edit, profile_of
 from audit_portal.scoring import applies
 
 NOTES = {
@@ -60,7 +60,7 @@ def carry_forward(
     catalogue: Catalogue,
 ) -> int:
     """Copy last year's answers in; returns how many were copied."""
-    editable_or_refuse(ret, campaign)
+    lock_for_edit(db, ret, campaign)
     if db.exec(select(Answer).where(Answer.return_id == ret.id)).first() is not None:
         raise ReturnError(
             "You have already started this return, so last year's answers cannot be copied in."

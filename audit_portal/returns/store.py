@@ -128,6 +128,27 @@ def close_campaign(db: Session, ctx: AuditContext, campaign: Campaign) -> None:
 # --- answers ----------------------------------------------------------------------------------
 
 
+def lock_return(db: Session, ret: Return) -> Return:
+    """Lock the return's row for this transaction and re-read it.
+
+    Every change to a return starts here, so all writers to one return take their locks in the
+    same order (the return, then its answers or actions) and queue instead of deadlocking on
+    PostgreSQL; and the status checked next is the current one, not a stale copy.
+    """
+    return db.exec(
+        select(Return)
+        .where(Return.id == ret.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def lock_for_edit(db: Session, ret: Return, campaign: Campaign) -> None:
+    """Lock the return, then refuse if it can no longer be changed."""
+    lock_return(db, ret)
+    editable_or_refuse(ret, campaign)
+
+
 def editable_or_refuse(ret: Return, campaign: Campaign) -> None:
     status = ReturnStatus(ret.status)
     if not status.editable:
@@ -210,7 +231,7 @@ def save_answer(
     based_on: int | None,
 ) -> SaveResult:
     """Save one answer. ``based_on`` is the version the person started from (None: new)."""
-    editable_or_refuse(ret, campaign)
+    lock_for_edit(db, ret, campaign)
     current = _locked_answer(db, ret.id, item_id)
     created = False
     if current is None:
@@ -261,7 +282,7 @@ def add_action(
     owner: str,
     target_date: date,
 ) -> Action:
-    editable_or_refuse(ret, campaign)
+    lock_for_edit(db, ret, campaign)
     action = Action(
         return_id=ret.id,
         item_id=item_id,
@@ -287,7 +308,7 @@ def add_action(
 def remove_action(
     db: Session, ctx: AuditContext, ret: Return, campaign: Campaign, action: Action
 ) -> None:
-    editable_or_refuse(ret, campaign)
+    lock_for_edit(db, ret, campaign)
     record(
         db,
         ctx,
@@ -328,7 +349,7 @@ def submit_return(
     """Freeze the current revision exactly as signed; refuse if anything is still missing."""
     from audit_portal.returns.readiness import assess
 
-    editable_or_refuse(ret, campaign)
+    lock_for_edit(db, ret, campaign)
     org = db.get(Organisation, ret.organisation_id)
     assert org is not None
     answers = answers_of(db, ret.id)
@@ -404,6 +425,7 @@ def submit_return(
 
 
 def return_for_amendment(db: Session, ctx: AuditContext, ret: Return, reason: str) -> None:
+    lock_return(db, ret)
     if ReturnStatus(ret.status) not in {ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED}:
         raise ReturnError("Only a submitted return can be returned for amendment.")
     if not reason.strip():
@@ -429,6 +451,7 @@ def return_for_amendment(db: Session, ctx: AuditContext, ret: Return, reason: st
 
 
 def accept_return(db: Session, ctx: AuditContext, ret: Return) -> None:
+    lock_return(db, ret)
     if ReturnStatus(ret.status) is not ReturnStatus.SUBMITTED:
         raise ReturnError("Only a submitted return can be accepted.")
     ret.status, ret.accepted_at = ReturnStatus.ACCEPTED.value, utcnow()

@@ -183,3 +183,54 @@ def test_simultaneous_updates_of_one_version_let_exactly_one_through(
         from audit_portal.models import Answer
 
         assert db.exec(select(Answer)).one().version == 2
+
+
+def test_colleagues_saving_different_items_in_opposite_orders_queue_not_deadlock(
+    clean_db: Engine, world: World
+) -> None:
+    """A 'Save and continue' (many items) racing a colleague's saves of the same items in
+    another order: on PostgreSQL this deadlocked until every writer locked the return first."""
+    import threading
+    import time
+
+    ids = setup_return(clean_db, world)
+    alice, bob = people(world)
+    items = ["s175.1.1", "s175.1.2", "s175.1.5", "s175.1.6"]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def section_save(ctx: AuditContext, order: list[str]) -> None:
+        try:
+            barrier.wait()
+            with session_scope(clean_db, write=True) as db:
+                campaign, ret = db.get(Campaign, ids[0]), db.get(Return, ids[1])
+                for item_id in order:
+                    save_answer(
+                        db,
+                        ctx,
+                        ret,
+                        campaign,
+                        item_id,
+                        AnswerData(3, narrative=ctx.actor_label),
+                        None,
+                    )
+                    time.sleep(0.05)  # hold the locks long enough to interleave
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=section_save, args=(alice, items)),
+        threading.Thread(target=section_save, args=(bob, items[::-1])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [], errors
+    with session_scope(clean_db, write=False) as db:
+        from audit_portal.models import Answer
+
+        saved = db.exec(select(Answer).where(Answer.return_id == ids[1])).all()
+    assert len(saved) == 4 and all(a.version == 1 for a in saved), (
+        "one writer created each; the other saw conflicts"
+    )
