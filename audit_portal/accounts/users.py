@@ -193,7 +193,7 @@ def authenticate(
     return SignInResult(SignInOutcome.OK, user)
 
 
-def needs_code(db: Session, user: User) -> bool:
+def needs_code(user: User) -> bool:
     return user.totp_enabled
 
 

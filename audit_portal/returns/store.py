@@ -7,6 +7,7 @@ than the one stored is a conflict, returned to the caller with both values, neve
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +28,7 @@ from audit_portal.models import (
 )
 from audit_portal.questionnaires.model import Definition
 from audit_portal.returns.answers import AnswerData
+from audit_portal.returns.readiness import Readiness, assess
 from audit_portal.vocabulary import OrganisationProfile, matches
 
 
@@ -321,6 +323,16 @@ def remove_action(
     db.delete(action)
 
 
+def assess_return(
+    definition: Definition, org: Organisation, answers: dict[str, Answer], actions: list[Action]
+) -> Readiness:
+    """Readiness of a return from its stored rows: the one place that adapts them for ``assess``."""
+    counts = Counter(action.item_id for action in actions)
+    carried = [k for k, a in answers.items() if a.carried_forward]
+    data = {k: as_data(a) for k, a in answers.items()}
+    return assess(definition, profile_of(org), data, counts, carried)
+
+
 def actions_of(db: Session, return_id: int) -> list[Action]:
     return list(
         db.exec(select(Action).where(Action.return_id == return_id).order_by(col(Action.id))).all()
@@ -347,20 +359,12 @@ def submit_return(
     declaration: Declaration,
 ) -> Submission:
     """Freeze the current revision exactly as signed; refuse if anything is still missing."""
-    from audit_portal.returns.readiness import assess
-
     lock_for_edit(db, ret, campaign)
     org = db.get(Organisation, ret.organisation_id)
     assert org is not None
     answers = answers_of(db, ret.id)
     actions = actions_of(db, ret.id)
-    counts: dict[str, int] = {}
-    for action in actions:
-        counts[action.item_id] = counts.get(action.item_id, 0) + 1
-    carried = [k for k, a in answers.items() if a.carried_forward]
-    readiness = assess(
-        definition, profile_of(org), {k: as_data(a) for k, a in answers.items()}, counts, carried
-    )
+    readiness = assess_return(definition, org, answers, actions)
     if not readiness.ready:
         raise ReturnError(
             f"The return is not ready to submit: {len(readiness.problems)} things "

@@ -63,7 +63,7 @@ async def sign_in(request: Request) -> Response:
             return "invalid", None
         user = result.user
         assert user is not None
-        if needs_code(db, user):
+        if needs_code(user):
             record = db.get(WebSession, old_id)
             record.pending_user_id = user.id
             db.add(record)

@@ -11,8 +11,7 @@ from starlette.responses import Response
 from audit_portal.models import Campaign, Organisation, Return, ReturnStatus
 from audit_portal.policy import Permission
 from audit_portal.questionnaires import current_catalogue
-from audit_portal.returns.readiness import assess
-from audit_portal.returns.store import actions_of, answers_of, as_data, profile_of
+from audit_portal.returns.store import actions_of, answers_of, assess_return
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import page
 
@@ -56,11 +55,10 @@ async def dashboard(request: Request) -> Response:
             definition = catalogue.get(campaign.questionnaire_key, campaign.questionnaire_version)
             percent = 0
             if definition is not None:
-                counts: dict[str, int] = {}
-                for action in actions_of(db, ret.id):
-                    counts[action.item_id] = counts.get(action.item_id, 0) + 1
-                answers = {k: as_data(a) for k, a in answers_of(db, ret.id).items()}
-                percent = assess(definition, profile_of(org), answers, counts).percent
+                readiness = assess_return(
+                    definition, org, answers_of(db, ret.id), actions_of(db, ret.id)
+                )
+                percent = readiness.percent
             cards.append(ReturnCard(ret, campaign, org, percent))
         return orgs, cards
 

@@ -29,7 +29,7 @@ from audit_portal.returns.answers import (
     parse_item,
 )
 from audit_portal.returns.carry import carry_forward, previous_submission
-from audit_portal.returns.readiness import Readiness, applicable_items, assess
+from audit_portal.returns.readiness import Readiness, applicable_items
 from audit_portal.returns.store import (
     Declaration,
     ReturnError,
@@ -38,6 +38,7 @@ from audit_portal.returns.store import (
     add_action,
     answers_of,
     as_data,
+    assess_return,
     profile_of,
     remove_action,
     return_for_amendment,
@@ -67,12 +68,7 @@ class ReturnView:
     actions: list[Action]
 
     def readiness(self) -> Readiness:
-        counts: dict[str, int] = {}
-        for action in self.actions:
-            counts[action.item_id] = counts.get(action.item_id, 0) + 1
-        carried = [k for k, a in self.answers.items() if a.carried_forward]
-        data = {k: as_data(a) for k, a in self.answers.items()}
-        return assess(self.definition, profile_of(self.org), data, counts, carried)
+        return assess_return(self.definition, self.org, self.answers, self.actions)
 
     @property
     def editable(self) -> bool:
