@@ -80,6 +80,31 @@ def session_scope(engine: Engine, *, write: bool) -> Iterator[Session]:
             raise
 
 
+class ValueTooLong(ValueError):
+    """A text value longer than its column: refused the same way on SQLite and PostgreSQL.
+
+    SQLite would store it and PostgreSQL would fail with an error deep in a request; every form
+    checks its own lengths with a message by the field, and this is the net under them.
+    """
+
+    def __init__(self, table: str, column: str, limit: int) -> None:
+        super().__init__(f"{table}.{column} is limited to {limit:,} characters")
+        self.table, self.column, self.limit = table, column, limit
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_over_long_text(session: Session, _context: Any, _instances: Any) -> None:
+    for instance in (*session.new, *session.dirty):
+        table = getattr(instance, "__table__", None)
+        if table is None:
+            continue
+        for column in table.columns:
+            limit = getattr(column.type, "length", None)
+            value = getattr(instance, column.key, None)
+            if limit and isinstance(value, str) and len(value) > limit:
+                raise ValueTooLong(table.name, column.key, limit)
+
+
 def check_database(engine: Engine) -> bool:
     """True when the database answers a trivial query (used by /healthz)."""
     try:

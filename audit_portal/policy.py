@@ -80,6 +80,7 @@ class Actor:
     full_name: str
     partnership_roles: frozenset[Role] = frozenset()
     organisation_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
+    has_authenticator: bool = False  # then no session counts until a code has been given
 
     @property
     def needs_second_factor(self) -> bool:

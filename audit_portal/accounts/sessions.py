@@ -130,6 +130,7 @@ def build_actor(db: Session, user_id: int | None) -> Actor | None:
         full_name=user.full_name,
         partnership_roles=frozenset(partnership),
         organisation_roles={k: frozenset(v) for k, v in by_org.items()},
+        has_authenticator=user.totp_enabled,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 import pyotp
 import segno
@@ -26,11 +28,33 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, dark="#0b0c0c", light="#ffffff")
 
 
-def verify_code(secret: str | None, code: str) -> bool:
-    if not secret:
-        return False
-    cleaned = "".join(ch for ch in code if ch.isdigit())
-    return len(cleaned) == 6 and pyotp.TOTP(secret).verify(cleaned, valid_window=1)
+@dataclass(frozen=True)
+class CodeCheck:
+    """The time step a code belongs to (None: wrong), and whether it was used before."""
+
+    step: int | None
+    reused: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.step is not None and not self.reused
+
+
+def check_code(secret: str | None, code: str, now: datetime, last_step: int | None) -> CodeCheck:
+    """Accept the code of this 30-second step or the one before (a phone a little slow), once.
+
+    Never a later step: a code the phone has not shown yet cannot be known honestly. A code
+    whose step is not after ``last_step`` (the last one accepted for this person) has been used.
+    """
+    cleaned = "".join(ch for ch in code if ch in "0123456789")
+    if not secret or len(cleaned) != 6:
+        return CodeCheck(None)
+    generator = pyotp.TOTP(secret)
+    current = generator.timecode(now)
+    for step in (current, current - 1):
+        if hmac.compare_digest(generator.generate_otp(step), cleaned):
+            return CodeCheck(step, reused=last_step is not None and step <= last_step)
+    return CodeCheck(None)
 
 
 def new_recovery_codes() -> list[str]:

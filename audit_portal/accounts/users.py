@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from audit_portal.accounts import throttle, totp
-from audit_portal.accounts.passwords import hash_password, password_problem, verify_password
+from audit_portal.accounts import totp
+from audit_portal.accounts.passwords import hash_password, password_problem
 from audit_portal.accounts.tokens import Purpose, make_link_token
 from audit_portal.audit import AuditContext, record, security_event
 from audit_portal.config import Settings
@@ -45,14 +44,7 @@ def create_user(
 ) -> User:
     """A new account with one membership, and no password until the invitation is accepted."""
     email = normalise_email(email)
-    if role.partnership_wide and organisation_id is not None:
-        raise AccountError(
-            f"{role.label} is a partnership-wide role: do not choose an organisation"
-        )
-    if not role.partnership_wide and organisation_id is None:
-        raise AccountError(f"Choose the organisation this {role.value} belongs to")
-    if organisation_id is not None and db.get(Organisation, organisation_id) is None:
-        raise AccountError(f"There is no organisation with id {organisation_id}")
+    check_role_place(db, role, organisation_id)
     if find_user(db, email) is not None:
         raise AccountError(f"An account for {email} already exists")
     user = User(email=email, full_name=full_name.strip(), security_stamp=new_stamp())
@@ -70,9 +62,23 @@ def create_user(
     return user
 
 
+def check_role_place(db: Session, role: Role, organisation_id: int | None) -> None:
+    """Partnership-wide roles belong to no organisation; the others to one that exists."""
+    if role.partnership_wide and organisation_id is not None:
+        raise AccountError(
+            f"{role.label} is a partnership-wide role: do not choose an organisation"
+        )
+    if not role.partnership_wide and organisation_id is None:
+        raise AccountError(f"Choose the organisation this {role.value} belongs to")
+    if organisation_id is not None and db.get(Organisation, organisation_id) is None:
+        raise AccountError("Choose an organisation from the list")
+
+
 def add_membership(
     db: Session, ctx: AuditContext, user: User, role: Role, organisation_id: int | None
 ) -> Membership:
+    """Give ``user`` a role, checking where it may be held; a repeat is refused."""
+    check_role_place(db, role, organisation_id)
     existing = db.exec(
         select(Membership).where(
             Membership.user_id == user.id,
@@ -163,63 +169,49 @@ def set_password(
     )
 
 
-class SignInOutcome(StrEnum):
+class SecondFactor(StrEnum):
     OK = "ok"
-    INVALID = "invalid"
-    THROTTLED = "throttled"
+    WRONG = "wrong"
+    REUSED = "reused"
 
 
-@dataclass(frozen=True)
-class SignInResult:
-    outcome: SignInOutcome
-    user: User | None = None
-
-
-def authenticate(
-    db: Session, settings: Settings, ctx: AuditContext, email: str, password: str, now: datetime
-) -> SignInResult:
-    """Check a password, throttled per account and per address, saying nothing about existence."""
-    if throttle.is_throttled(db, email, ctx.address, now):
-        security_event(db, ctx, "sign_in_throttled", email=normalise_email(email))
-        return SignInResult(SignInOutcome.THROTTLED)
-    user = find_user(db, email)
-    stored = user.password_hash if user and user.is_active else None
-    if not verify_password(settings, stored, password):
-        throttle.record_failure(db, email, ctx.address, now)
-        security_event(db, ctx, "sign_in_failed", email=normalise_email(email))
-        return SignInResult(SignInOutcome.INVALID)
-    assert user is not None
-    throttle.clear_account(db, email)
-    return SignInResult(SignInOutcome.OK, user)
-
-
-def needs_code(user: User) -> bool:
-    return user.totp_enabled
-
-
-def verify_second_factor(db: Session, ctx: AuditContext, user: User, code: str) -> bool:
-    if totp.verify_code(user.totp_secret, code):
-        return True
+def verify_second_factor(
+    db: Session, ctx: AuditContext, user: User, code: str, now: datetime
+) -> SecondFactor:
+    """An authenticator code (once per time step) or an unused recovery code (spent here)."""
+    check = totp.check_code(user.totp_secret, code, now, user.totp_last_step)
+    if check.ok:
+        user.totp_last_step = check.step
+        db.add(user)
+        return SecondFactor.OK
+    if check.reused:
+        return SecondFactor.REUSED
     remaining = totp.use_recovery_code(list(user.recovery_codes), code)
     if remaining is None:
-        return False
+        return SecondFactor.WRONG
     user.recovery_codes = remaining
     db.add(user)
     security_event(db, ctx, "recovery_code_used", remaining=len(remaining))
-    return True
+    return SecondFactor.OK
 
 
-def enable_two_factor(db: Session, ctx: AuditContext, user: User, secret: str) -> list[str]:
+def enable_two_factor(
+    db: Session, ctx: AuditContext, user: User, secret: str, step: int
+) -> list[str]:
+    """Start using ``secret`` (confirmed by a code of time step ``step``); new recovery codes."""
     codes = totp.new_recovery_codes()
-    user.totp_secret, user.totp_enabled = secret, True
+    replacing = user.totp_enabled
+    user.totp_secret, user.totp_enabled, user.totp_last_step = secret, True, step
     user.recovery_codes = [totp.hash_recovery_code(c) for c in codes]
     db.add(user)
-    record(db, ctx, "user.two_factor_enabled", object_type="user", object_id=user.id)
+    action = "user.two_factor_replaced" if replacing else "user.two_factor_enabled"
+    record(db, ctx, action, object_type="user", object_id=user.id)
     return codes
 
 
 def disable_two_factor(db: Session, ctx: AuditContext, user: User) -> None:
     user.totp_secret, user.totp_enabled, user.recovery_codes = None, False, []
+    user.totp_last_step = None
     db.add(user)
     record(db, ctx, "user.two_factor_disabled", object_type="user", object_id=user.id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from audit_portal.models.base import utcnow
@@ -51,6 +51,9 @@ class User(SQLModel, table=True):
     security_stamp: str = Field(max_length=64)
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_enabled: bool = False
+    # The last time step whose code was accepted: a code is refused unless its step is later,
+    # so a code seen over someone's shoulder cannot be used again in its 30 seconds.
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
     recovery_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     last_sign_in_at: datetime | None = None
@@ -86,6 +89,7 @@ class WebSession(SQLModel, table=True):
     csrf_secret: str = Field(max_length=64)
     mfa_verified: bool = False
     pending_user_id: int | None = None  # password accepted, second factor still to come
+    pending_at: datetime | None = None  # when; the half-signed-in state expires soon after
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     authenticated_at: datetime | None = None
@@ -93,11 +97,16 @@ class WebSession(SQLModel, table=True):
 
 
 class SignInAttempt(SQLModel, table=True):
-    """A failed sign-in, for throttling by account and by address."""
+    """A failed sign-in or code, or a password-reset request, for throttling.
+
+    Throttled by account and by address; ``kind`` is ``password``, ``code`` (a wrong security
+    or recovery code) or ``reset`` (every reset request, successful or not).
+    """
 
     __tablename__ = "sign_in_attempt"
 
     id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="password", max_length=20, index=True)
     account_key: str = Field(max_length=64, index=True)  # sha256 of the lower-cased email
     address: str = Field(max_length=64, index=True)
     attempted_at: datetime = Field(default_factory=utcnow, index=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+
+from audit_portal import clock
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The portal's clock (``audit_portal.clock``), so tests can move time."""
+    return clock.now()

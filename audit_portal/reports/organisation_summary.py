@@ -120,7 +120,7 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
         [p(title), _rag_cell(rag)] for title, rag in summary.sections
     ]
     rows.append([p("Overall"), _rag_cell(summary.overall)])
-    table = Table(rows, colWidths=[None, 30 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[None, 30 * mm], repeatRows=1, splitInRow=1)
     style = [
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -142,7 +142,9 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
             ]
             for a in summary.actions
         ]
-        actions = Table(action_rows, colWidths=[35 * mm, None, 35 * mm, 25 * mm], repeatRows=1)
+        actions = Table(
+            action_rows, colWidths=[35 * mm, None, 35 * mm, 25 * mm], repeatRows=1, splitInRow=1
+        )
         actions.setStyle(
             TableStyle([("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")])
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from audit_portal.parsing import parse_int
 from audit_portal.questionnaires.model import Definition, Item
 
 NARRATIVE_MAX = 5000
@@ -138,8 +139,9 @@ def _rating(definition: Definition, raw: str) -> tuple[object, bool, str | None]
         if scale.not_applicable is None:
             return None, False, "This question cannot be marked not applicable"
         return None, True, None
-    if raw.isdigit() and scale.point(int(raw)) is not None:
-        return int(raw), False, None
+    number = parse_int(raw, high=1000)
+    if number is not None and scale.point(number) is not None:
+        return number, False, None
     return None, False, "Choose one of the ratings shown"
 
 
@@ -164,9 +166,10 @@ def _date(form: Mapping[str, object], prefix: str) -> tuple[object, bool, str | 
     parts = [_text(form, f"{prefix}-value-{p}") for p in ("day", "month", "year")]
     if not any(parts):
         return None, False, None
-    if not all(p.isdigit() for p in parts):
+    numbers = [parse_int(p, high=9999) for p in parts]
+    if any(n is None for n in numbers):
         return None, False, "Enter the date as numbers, for example 27 3 2026"
-    day, month, year = (int(p) for p in parts)
+    day, month, year = (n or 0 for n in numbers)
     try:
         chosen = date(year, month, day)
     except ValueError:
@@ -186,3 +189,33 @@ def find_item(definition: Definition, item_id: str, profile: object) -> Item:
     if not applies(item, profile):  # type: ignore[arg-type]
         raise UnknownItem(f"{item_id} does not apply to your organisation")
     return item
+
+
+TYPED_FIELD_LABELS = {
+    "value": "your answer",
+    "narrative": "what you do, and how you know it works",
+    "evidence": "evidence you hold",
+    "na-reason": "why it does not apply",
+}
+
+
+def typed_answers(form: Mapping[str, object]) -> list[tuple[str, str]]:
+    """What a person typed into a return's fields, as (label, text) pairs to show back as text.
+
+    Used when a form cannot be accepted (an expired page): nothing typed is lost, and nothing
+    is sent again on the person's behalf.
+    """
+    rows = []
+    items = getattr(form, "multi_items", None)
+    pairs = items() if items else list(form.items())
+    for key, value in pairs:
+        if not isinstance(key, str) or not key.startswith("item-") or not isinstance(value, str):
+            continue
+        if not value.strip():
+            continue
+        for suffix, label in TYPED_FIELD_LABELS.items():
+            if key.endswith(f"-{suffix}"):
+                item_id = key[len("item-") : -len(suffix) - 1].replace("-", ".")
+                rows.append((f"Question {item_id}: {label}", value[:TEXT_MAX]))
+                break
+    return rows

@@ -27,7 +27,7 @@ from audit_portal.models import (
     utcnow,
 )
 from audit_portal.questionnaires.model import Definition
-from audit_portal.returns.answers import AnswerData
+from audit_portal.returns.answers import REASON_MAX, AnswerData
 from audit_portal.returns.readiness import Readiness, assess
 from audit_portal.vocabulary import OrganisationProfile, matches
 
@@ -434,6 +434,8 @@ def return_for_amendment(db: Session, ctx: AuditContext, ret: Return, reason: st
         raise ReturnError("Only a submitted return can be returned for amendment.")
     if not reason.strip():
         raise ReturnError("Say what needs to be amended")
+    if len(reason.strip()) > REASON_MAX:
+        raise ReturnError(f"The reason must be {REASON_MAX:,} characters or fewer")
     old = {"status": ret.status, "revision": ret.revision}
     ret.status, ret.revision, ret.returned_reason = (
         ReturnStatus.RETURNED.value,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import Form, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 
 class SignInForm(Form):
@@ -40,4 +40,15 @@ class NewPasswordForm(Form):
             DataRequired("Confirm your new password"),
             EqualTo("password", "The passwords do not match"),
         ],
+    )
+
+
+class TwoFactorForm(Form):
+    current_code = StringField(
+        "Code from the authenticator app you use now",
+        validators=[Optional(), Length(max=20)],
+    )
+    code = StringField(
+        "Code from the new app",
+        validators=[DataRequired("Enter the security code"), Length(max=20)],
     )

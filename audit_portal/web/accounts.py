@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from audit_portal.accounts import sessions, throttle, totp
+from audit_portal.accounts import sessions, totp
+from audit_portal.accounts.signing_in import (
+    AuthenticatorSetup,
+    Outcome,
+    Step,
+    after_link,
+    check_password,
+    code_step,
+    pending_is_current,
+    record_password,
+    request_password_reset,
+    set_up_authenticator,
+)
 from audit_portal.accounts.throttle import THROTTLED_MESSAGE
 from audit_portal.accounts.tokens import LinkProblem, Purpose, check_claims, read_link_token
-from audit_portal.accounts.users import (
-    AccountError,
-    SignInOutcome,
-    authenticate,
-    disable_two_factor,
-    enable_two_factor,
-    find_user,
-    needs_code,
-    reset_email,
-    set_password,
-    verify_second_factor,
-)
+from audit_portal.accounts.users import AccountError, disable_two_factor, set_password
 from audit_portal.audit import security_event
 from audit_portal.models import User, WebSession, utcnow
 from audit_portal.policy import Permission
-from audit_portal.web.account_forms import CodeForm, EmailForm, NewPasswordForm, SignInForm
+from audit_portal.web.account_forms import (
+    CodeForm,
+    EmailForm,
+    NewPasswordForm,
+    SignInForm,
+    TwoFactorForm,
+)
 from audit_portal.web.context import redirect_with_message, render, run_db
 from audit_portal.web.guard import audit_context, page, set_session_cookie
 
@@ -53,36 +62,24 @@ async def sign_in(request: Request) -> Response:
     if request.method == "GET" or not form.validate():
         return render(request, "accounts/sign_in.html", context, status_code=_status(form))
     settings, ctx, now = request.app.state.settings, audit_context(request), utcnow()
-    old_id = request.state.web_session.id
-
-    def work(db: Session) -> tuple[str, str | None]:
-        result = authenticate(db, settings, ctx, form.email.data, form.password.data, now)
-        if result.outcome is SignInOutcome.THROTTLED:
-            return "throttled", None
-        if result.outcome is SignInOutcome.INVALID:
-            return "invalid", None
-        user = result.user
-        assert user is not None
-        if needs_code(user):
-            record = db.get(WebSession, old_id)
-            record.pending_user_id = user.id
-            db.add(record)
-            return "code", None
-        sessions.purge_expired(db, settings, now)
-        throttle.purge_old(db, now)
-        user.last_sign_in_at = now
-        security_event(db, ctx.for_user(user.id, user.email), "sign_in")
-        return "ok", sessions.start_authenticated(db, old_id, user.id, mfa_verified=False, now=now)
-
-    outcome, token = await run_db(request, work, write=True)
+    session_id = request.state.web_session.id
+    email, password = form.email.data, form.password.data
+    check = await run_db(
+        request, lambda db: check_password(db, settings, email, ctx.address, password, now)
+    )
+    step = await run_db(
+        request,
+        lambda db: record_password(db, settings, ctx, check, session_id, now),
+        write=True,
+    )
     destination = safe_next(request.query_params.get("next"))
-    if outcome == "ok":
-        return _signed_in(request, token, destination)
-    if outcome == "code":
-        return RedirectResponse(f"/sign-in/code?next={destination}", status_code=303)
-    message = THROTTLED_MESSAGE if outcome == "throttled" else INVALID_SIGN_IN
+    if step.outcome is Outcome.SIGNED_IN:
+        return _signed_in(request, step.token, destination)  # type: ignore[arg-type]
+    if step.outcome is Outcome.NEEDS_CODE:
+        return RedirectResponse(f"/sign-in/code?next={quote(destination)}", status_code=303)
+    message = THROTTLED_MESSAGE if step.outcome is Outcome.THROTTLED else INVALID_SIGN_IN
     form.email.errors = [message]
-    form.password.errors = [] if outcome == "throttled" else [message]
+    form.password.errors = [] if step.outcome is Outcome.THROTTLED else [message]
     return render(request, "accounts/sign_in.html", context, status_code=400)
 
 
@@ -90,32 +87,36 @@ def _status(form: object) -> int:
     return 400 if getattr(form, "errors", None) else 200
 
 
+CODE_MESSAGES = {
+    Outcome.WRONG_CODE: "The security code is not correct: check your authenticator app",
+    Outcome.REUSED_CODE: "That code has already been used: wait for your app to show a new one",
+}
+EXPIRED_MESSAGE = "You took too long to enter the security code. Sign in again."
+
+
 async def sign_in_code(request: Request) -> Response:
-    pending = request.state.web_session.pending_user_id
-    if pending is None:
+    record = request.state.web_session
+    now = utcnow()
+    if not pending_is_current(record, now):
+        if record.pending_user_id is not None:
+            return await redirect_with_message(request, "/sign-in", EXPIRED_MESSAGE, "important")
         return RedirectResponse("/sign-in", status_code=303)
     form = CodeForm(await request.form()) if request.method == "POST" else CodeForm()
     context = {"title": "Enter your security code", "form": form}
     if request.method == "GET" or not form.validate():
         return render(request, "accounts/code.html", context, status_code=_status(form))
-    ctx, now, old_id = audit_context(request), utcnow(), request.state.web_session.id
-
-    def work(db: Session) -> str | None:
-        user = db.get(User, pending)
-        if user is None or not user.is_active:
-            return None
-        if not verify_second_factor(db, ctx, user, form.code.data):
-            security_event(db, ctx, "second_factor_failed", user_id=user.id)
-            return None
-        user.last_sign_in_at = now
-        security_event(db, ctx.for_user(user.id, user.email), "sign_in")
-        return sessions.start_authenticated(db, old_id, user.id, mfa_verified=True, now=now)
-
-    token = await run_db(request, work, write=True)
-    if token is None:
-        form.code.errors = ["The security code is not correct: check your authenticator app"]
-        return render(request, "accounts/code.html", context, status_code=400)
-    return _signed_in(request, token, safe_next(request.query_params.get("next")))
+    settings, ctx, code = request.app.state.settings, audit_context(request), form.code.data
+    step = await run_db(
+        request, lambda db: code_step(db, settings, ctx, record.id, code, now), write=True
+    )
+    if step.outcome is Outcome.SIGNED_IN:
+        return _signed_in(request, step.token, safe_next(request.query_params.get("next")))  # type: ignore[arg-type]
+    if step.outcome is Outcome.THROTTLED:
+        return await redirect_with_message(request, "/sign-in", THROTTLED_MESSAGE, "important")
+    if step.outcome is Outcome.EXPIRED:
+        return await redirect_with_message(request, "/sign-in", EXPIRED_MESSAGE, "important")
+    form.code.errors = [CODE_MESSAGES[step.outcome]]
+    return render(request, "accounts/code.html", context, status_code=400)
 
 
 async def sign_out(request: Request) -> Response:
@@ -174,13 +175,12 @@ async def _accept_link(request: Request, purpose: Purpose) -> Response:
     context = {"title": heading, "form": form, "user": user, "purpose": purpose.value}
     if request.method == "GET" or not form.validate():
         return render(request, "accounts/set_password.html", context, status_code=_status(form))
-    settings, now, old_id = request.app.state.settings, utcnow(), request.state.web_session.id
+    settings, now, session_id = request.app.state.settings, utcnow(), request.state.web_session.id
     ctx = audit_context(request).for_user(user.id, user.email)
+    token = request.path_params["token"]
 
-    def work(db: Session) -> str:
-        fresh = check_claims(
-            read_link_token(settings, request.path_params["token"], purpose), db.get(User, user.id)
-        )
+    def work(db: Session) -> Step:
+        fresh = check_claims(read_link_token(settings, token, purpose), db.get(User, user.id))
         set_password(
             db,
             settings,
@@ -189,12 +189,10 @@ async def _accept_link(request: Request, purpose: Purpose) -> Response:
             form.password.data,
             reason="invitation_accepted" if purpose is Purpose.INVITATION else "password_reset",
         )
-        sessions.end_all_for_user(db, fresh.id)  # a reset signs out every other browser
-        fresh.last_sign_in_at = now
-        return sessions.start_authenticated(db, old_id, fresh.id, mfa_verified=False, now=now)
+        return after_link(db, fresh, session_id, now)
 
     try:
-        token = await run_db(request, work, write=True)
+        step = await run_db(request, work, write=True)
     except AccountError as problem:
         form.password.errors = [str(problem)]
         return render(request, "accounts/set_password.html", context, status_code=400)
@@ -205,7 +203,10 @@ async def _accept_link(request: Request, purpose: Purpose) -> Response:
             {"title": str(problem), "purpose": purpose.value},
             status_code=400,
         )
-    return _signed_in(request, token, "/dashboard")
+    if step.outcome is Outcome.NEEDS_CODE:
+        request.state.session_rotated = True  # the flash below would otherwise be cleared
+        return RedirectResponse("/sign-in/code?next=/dashboard", status_code=303)
+    return _signed_in(request, step.token, "/dashboard")  # type: ignore[arg-type]
 
 
 async def forgotten_password(request: Request) -> Response:
@@ -214,14 +215,9 @@ async def forgotten_password(request: Request) -> Response:
     if request.method == "GET" or not form.validate():
         return render(request, "accounts/forgotten.html", context, status_code=_status(form))
     settings, ctx, email = request.app.state.settings, audit_context(request), form.email.data
-
-    def work(db: Session) -> None:
-        user = find_user(db, email)
-        security_event(db, ctx, "password_reset_requested", email=email.strip().lower())
-        if user is not None and user.is_active:
-            reset_email(db, settings, user)
-
-    await run_db(request, work, write=True)
+    await run_db(
+        request, lambda db: request_password_reset(db, settings, ctx, email, utcnow()), write=True
+    )
     # The same answer whether or not the account exists.
     return render(
         request, "accounts/reset_sent.html", {"title": "Check your email", "email": email}
@@ -238,14 +234,14 @@ async def account(request: Request) -> Response:
 
 
 async def two_factor(request: Request) -> Response:
-    """Set up an authenticator app: show a QR code, confirm one code, show recovery codes once."""
+    """Set up (or replace) an authenticator app: a QR code, one code, recovery codes once."""
     settings, actor, record_id = (
         request.app.state.settings,
         request.state.actor,
         request.state.web_session.id,
     )
     ctx = audit_context(request)
-    form = CodeForm(await request.form()) if request.method == "POST" else CodeForm()
+    form = TwoFactorForm(await request.form()) if request.method == "POST" else TwoFactorForm()
 
     def prepare(db: Session) -> tuple[User, str]:
         user = db.get(User, actor.user_id)
@@ -256,40 +252,39 @@ async def two_factor(request: Request) -> Response:
         return user, secret
 
     user, secret = await run_db(request, prepare, write=True)
-    if user.totp_enabled and request.method == "GET":
-        return render(
-            request, "accounts/two_factor_on.html", {"title": "Two-step verification", "user": user}
-        )
     uri = totp.provisioning_uri(secret, user.email, settings.partnership_name)
     context = {
-        "title": "Set up two-step verification",
+        "title": "Two-step verification" if user.totp_enabled else "Set up two-step verification",
         "form": form,
+        "user": user,
+        "replacing": user.totp_enabled,
         "qr": totp.qr_svg(uri),
         "secret": secret,
         "required": actor.needs_second_factor,
     }
     if request.method == "GET" or not form.validate():
         return render(request, "accounts/two_factor.html", context, status_code=_status(form))
-    if not totp.verify_code(secret, form.code.data):
-        form.code.errors = [
-            "The security code is not correct: check the time on your phone and try again"
-        ]
-        return render(request, "accounts/two_factor.html", context, status_code=400)
+    code, current = form.code.data, form.current_code.data or ""
 
-    def enable(db: Session) -> list[str]:
+    def confirm(db: Session) -> AuthenticatorSetup:
         fresh = db.get(User, actor.user_id)
-        codes = enable_two_factor(db, ctx, fresh, secret)
-        record = db.get(WebSession, record_id)
-        record.mfa_verified = True
-        record.data = {k: v for k, v in record.data.items() if k != "pending_totp"}
-        db.add(record)
-        return codes
+        result = set_up_authenticator(db, ctx, fresh, secret, code, current, utcnow())
+        if result.recovery_codes is not None:
+            record = db.get(WebSession, record_id)
+            record.mfa_verified = True
+            record.data = {k: v for k, v in record.data.items() if k != "pending_totp"}
+            db.add(record)
+        return result
 
-    codes = await run_db(request, enable, write=True)
+    result = await run_db(request, confirm, write=True)
+    if result.recovery_codes is None:
+        for name, message in result.errors.items():
+            getattr(form, name).errors = [message]
+        return render(request, "accounts/two_factor.html", context, status_code=400)
     return render(
         request,
         "accounts/recovery_codes.html",
-        {"title": "Save your recovery codes", "codes": codes},
+        {"title": "Save your recovery codes", "codes": result.recovery_codes},
     )
 
 

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.db import create_db_engine, require_current_schema
@@ -25,11 +26,20 @@ from audit_portal.web import (
     returns,
     users,
 )
-from audit_portal.web.errors import exception_handlers
-from audit_portal.web.security import SecurityHeadersMiddleware
+from audit_portal.web.errors import exception_handlers, too_large
+from audit_portal.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from audit_portal.web.templating import create_templates
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # the largest evidence upload plus form fields
+
+
+class PortalApp(Starlette):
+    """Starlette with the security headers outside everything, its error middleware included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(), hsts=self.state.settings.secure_cookies
+        )
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette:
@@ -47,7 +57,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
                 db_engine.dispose()
 
     static_dir = PROJECT_ROOT / "static"
-    app = Starlette(
+    app = PortalApp(
         routes=[
             *pages.routes,
             *accounts.routes,
@@ -61,10 +71,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
             *returns.routes,
             Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
         ],
-        middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],
+        middleware=[Middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES, refuse=too_large)],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.engine = db_engine

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit_portal.models import AuditEvent, Organisation, OutboxEmail
+from audit_portal.parsing import MAX_PAGE, parse_id, parse_int
 from audit_portal.policy import Permission
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import page
@@ -26,11 +27,11 @@ def _date(value: str | None) -> date | None:
 
 async def audit_trail(request: Request) -> Response:
     q = request.query_params
-    organisation_id = int(q["organisation_id"]) if q.get("organisation_id", "").isdigit() else None
+    organisation_id = parse_id(q.get("organisation_id"))
     actor = q.get("actor", "").strip().lower()[:254]
     action = q.get("action", "").strip()[:60]
     date_from, date_to = _date(q.get("from")), _date(q.get("to"))
-    page_no = int(q["page"]) if q.get("page", "").isdigit() and int(q["page"]) > 0 else 1
+    page_no = parse_int(q.get("page"), low=1, high=MAX_PAGE) or 1
     errors = []
     if q.get("from") and date_from is None:
         errors.append(("from", "Enter the ‘from’ date as year-month-day, for example 2026-03-27"))

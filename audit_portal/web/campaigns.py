@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 from wtforms.fields.choices import SelectChoice
 
+from audit_portal import clock
 from audit_portal.accounts.users import AccountError
 from audit_portal.audit import record
 from audit_portal.config import Settings
 from audit_portal.mail import send_email
 from audit_portal.models import Campaign, Membership, Organisation, Return, ReturnStatus, Role, User
 from audit_portal.organisations import districts
+from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
 from audit_portal.questionnaires.locks import VersionRefused, lock_version
@@ -127,7 +127,7 @@ def _by_identifier(db: Session, identifiers: list[str]) -> tuple[list[int], list
 async def campaign_view(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     catalogue = _catalogue(request)
-    today = date.today()
+    today = clock.today()
 
     def load(db: Session) -> dict:
         campaign = get_or_404(db, Campaign, campaign_id)
@@ -265,8 +265,8 @@ async def campaign_remind(request: Request) -> Response:
             .join(Organisation, Organisation.id == Return.organisation_id)
             .where(Return.campaign_id == campaign_id)
         )
-        if raw.isdigit():
-            query = query.where(Return.id == int(raw))
+        if (return_id := parse_id(raw)) is not None:
+            query = query.where(Return.id == return_id)
         else:
             query = query.where(Return.status.in_(["not_started", "in_progress", "returned"]))  # type: ignore[attr-defined]
         sent = 0
@@ -297,21 +297,21 @@ routes = [
         permission=Permission.CAMPAIGNS_MANAGE,
         methods=["GET", "POST"],
     ),
-    page("/campaigns/{campaign_id:int}", campaign_view, permission=Permission.CAMPAIGNS_VIEW),
+    page("/campaigns/{campaign_id:id}", campaign_view, permission=Permission.CAMPAIGNS_VIEW),
     page(
-        "/campaigns/{campaign_id:int}/open",
+        "/campaigns/{campaign_id:id}/open",
         campaign_open,
         permission=Permission.CAMPAIGNS_MANAGE,
         methods=["POST"],
     ),
     page(
-        "/campaigns/{campaign_id:int}/close",
+        "/campaigns/{campaign_id:id}/close",
         campaign_close,
         permission=Permission.CAMPAIGNS_MANAGE,
         methods=["POST"],
     ),
     page(
-        "/campaigns/{campaign_id:int}/reminders",
+        "/campaigns/{campaign_id:id}/reminders",
         campaign_remind,
         permission=Permission.CAMPAIGNS_MANAGE,
         methods=["POST"],

@@ -56,10 +56,16 @@ def get_or_404(db: Session, model: type[M], object_id: object) -> M:
     return found
 
 
-async def redirect_with_message(request: Request, url: str, text: str) -> Response:
-    """Post/redirect/get, with a message shown on the next page (kept in the server session)."""
+async def redirect_with_message(
+    request: Request, url: str, text: str, kind: str = "success"
+) -> Response:
+    """Post/redirect/get, with a message shown on the next page (kept in the server session).
+
+    ``kind`` is ``success`` (green banner) or ``important`` (blue): never use either for an
+    error in a form, which stays on the form with an error summary.
+    """
     from audit_portal.accounts.sessions import add_flash
 
     record_id = request.state.web_session.id
-    await run_db(request, lambda db: add_flash(db, record_id, text), write=True)
+    await run_db(request, lambda db: add_flash(db, record_id, text, kind), write=True)
     return RedirectResponse(url, status_code=303)

@@ -7,8 +7,11 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 
+from audit_portal.db import ValueTooLong
 from audit_portal.web.context import render
+from audit_portal.web.security import TOO_LARGE
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +50,39 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-exception_handlers = {HTTPException: http_error, 500: server_error}
+async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    """The 413 page, for a body refused before the app ever saw the request."""
+    request = Request(scope, receive)
+    request.state.actor, request.state.flash, request.state.csrf_token = None, [], ""
+    response = render(
+        request,
+        "errors/generic.html",
+        {"title": PAGE_TITLES[413], "detail": TOO_LARGE},
+        status_code=413,
+    )
+    await response(scope, receive, send)
+
+
+async def value_too_long(request: Request, exc: Exception) -> Response:
+    """The net under every form's own length checks: a plain 400, nothing stored."""
+    log.warning("Refused an over-long value (request %s): %s", _request_id(request), exc)
+    return render(
+        request,
+        "errors/generic.html",
+        {
+            "title": PAGE_TITLES[400],
+            "detail": "Something you entered is too long to be saved. Shorten it and try again.",
+        },
+        status_code=400,
+    )
+
+
+def _request_id(request: Request) -> str:
+    return getattr(request.state, "request_id", "?")
+
+
+exception_handlers = {
+    HTTPException: http_error,
+    ValueTooLong: value_too_long,
+    500: server_error,
+}

@@ -10,16 +10,18 @@ has no permission and fails the route x role test.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from audit_portal import parsing  # noqa: F401  (registers the {name:id} route converter)
 from audit_portal.accounts import sessions
 from audit_portal.audit import AuditContext, security_event
 from audit_portal.models import utcnow
@@ -42,6 +44,7 @@ class GuardedRoute(Route):
     permission: Permission
     mfa_exempt: bool
     scope: ScopeResolver | None
+    keeper: TypingKeeper | None
 
 
 def page(
@@ -54,6 +57,7 @@ def page(
     mfa_exempt: bool = False,
     sessionless: bool = False,
     scope: ScopeResolver | None = None,
+    keep_typing: TypingKeeper | None = None,
 ) -> GuardedRoute:
     """Build a route. ``sessionless`` is for public machine endpoints such as /healthz."""
     if sessionless and (permission is not Permission.PUBLIC or set(methods) - {"GET", "HEAD"}):
@@ -72,7 +76,9 @@ def page(
             utcnow(),
         )
         _remember(request, loaded, settings.secret_key)
-        response = await _authorise_and_call(request, endpoint, permission, mfa_exempt, scope)
+        response = await _authorise_and_call(
+            request, endpoint, permission, mfa_exempt, scope, keep_typing
+        )
         rotated = getattr(request.state, "session_rotated", False)
         if loaded.new_token and not rotated:
             set_session_cookie(request, response, loaded.new_token)
@@ -85,6 +91,7 @@ def page(
     route.permission = permission
     route.mfa_exempt = mfa_exempt
     route.scope = scope
+    route.keeper = keep_typing
     return route
 
 
@@ -94,7 +101,10 @@ def _shows_a_page(response: Response) -> bool:
 
 def _remember(request: Request, loaded: sessions.LoadedSession, secret_key: str) -> None:
     request.state.web_session = loaded.record
-    request.state.actor = loaded.actor
+    actor = loaded.actor
+    if actor is not None and actor.has_authenticator and not loaded.record.mfa_verified:
+        actor = None  # someone with an authenticator is not signed in until they use it
+    request.state.actor = actor
     request.state.flash = loaded.flash
     request.state.csrf_token = csrf.token_for(secret_key, loaded.record.csrf_secret)
 
@@ -105,6 +115,7 @@ async def _authorise_and_call(
     permission: Permission,
     mfa_exempt: bool,
     scope: ScopeResolver | None,
+    keeper: TypingKeeper | None,
 ) -> Response:
     actor: Actor | None = request.state.actor
     if actor is None and permission is not Permission.PUBLIC:
@@ -116,14 +127,18 @@ async def _authorise_and_call(
     if not allows(actor, permission, organisation_id):
         await _refused(request, permission, organisation_id)
         raise HTTPException(404 if is_scoped(permission) else 403)
+    if _has_nul(request.query_params.multi_items()):
+        raise HTTPException(400, NUL_MESSAGE)
     if request.method not in UNSAFE:
         return await endpoint(request)
     form = await request.form(**FORM_LIMITS)
     try:
+        if _has_nul(form.multi_items()):
+            raise HTTPException(400, NUL_MESSAGE)
         presented = request.headers.get(csrf.HEADER) or _text(form.get(csrf.FIELD))
         settings = request.app.state.settings
         if not csrf.is_valid(settings.secret_key, record.csrf_secret, presented):
-            return await _csrf_failed(request, form)
+            return await _csrf_failed(request, form, keeper)
         return await endpoint(request)
     finally:
         await form.close()  # uploaded files are spooled to temporary files: release them
@@ -135,8 +150,19 @@ async def _organisation_id(request: Request, scope: ScopeResolver | None) -> int
         return await run_db(request, lambda db: scope(db, params))
     raw = request.path_params.get("organisation_id")
     if not isinstance(raw, int):
-        raise RuntimeError(f"{request.url.path}: a scoped permission needs {{organisation_id:int}}")
+        raise RuntimeError(f"{request.url.path}: a scoped permission needs {{organisation_id:id}}")
     return raw
+
+
+NUL_MESSAGE = (
+    "What you sent contains a character that cannot be stored (a null character), "
+    "often from copying out of another program. Remove it and try again."
+)
+
+
+def _has_nul(pairs: Sequence[tuple[str, object]]) -> bool:
+    """A NUL cannot be stored in PostgreSQL text: refuse it for every route, on both databases."""
+    return any("\x00" in key or (isinstance(v, str) and "\x00" in v) for key, v in pairs)
 
 
 def _text(value: object) -> str | None:
@@ -173,29 +199,32 @@ async def _refused(request: Request, permission: Permission, organisation_id: in
     )
 
 
-async def _csrf_failed(request: Request, form: FormData) -> Response:
-    """Explain, and offer to send the same answers again with a fresh token: nothing is lost."""
+@dataclass(frozen=True)
+class KeptTyping:
+    """What a person typed, to show back as text after a refused form, and where to go back to."""
+
+    rows: list[tuple[str, str]]  # (what the field is, what was typed)
+    back_url: str
+
+
+# For the few forms where what was typed matters to the person (their own answers): which of
+# the fields to show back, as text, never as a form that could send a forged request again.
+TypingKeeper = Callable[[Request, FormData], KeptTyping]
+
+
+async def _csrf_failed(request: Request, form: FormData, keeper: TypingKeeper | None) -> Response:
+    """Explain, show the person's own typed answers as text, and send nothing on their behalf."""
     ctx = audit_context(request)
     await run_db(
         request,
         lambda db: security_event(db, ctx, "csrf_failed", path=request.url.path),
         write=True,
     )
-    kept = [
-        (key, value)
-        for key, value in form.multi_items()
-        if key != csrf.FIELD and "password" not in key and not isinstance(value, UploadFile)
-    ]
-    dropped_files = any(isinstance(v, UploadFile) for _, v in form.multi_items())
+    kept = keeper(request, form) if keeper is not None else None
     return render(
         request,
         "errors/csrf.html",
-        {
-            "title": "Your form could not be sent",
-            "action": request.url.path,
-            "kept": kept,
-            "dropped_files": dropped_files,
-        },
+        {"title": "Your form could not be sent", "kept": kept},
         status_code=403,
     )
 

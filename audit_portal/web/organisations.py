@@ -19,6 +19,7 @@ from audit_portal.organisations import (
     note_intelligence,
     update_organisation,
 )
+from audit_portal.parsing import MAX_PAGE, parse_int
 from audit_portal.policy import Permission, allows
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS
 from audit_portal.web.admin_forms import IntelligenceForm, OrganisationForm
@@ -36,10 +37,7 @@ LABELS = {
 
 
 def _int(value: str | None, default: int) -> int:
-    try:
-        return max(1, int(value or default))
-    except ValueError:
-        return default
+    return parse_int(value, low=1, high=MAX_PAGE) or default
 
 
 async def organisation_list(request: Request) -> Response:
@@ -218,18 +216,18 @@ routes = [
         methods=["GET", "POST"],
     ),
     page(
-        "/organisations/{organisation_id:int}",
+        "/organisations/{organisation_id:id}",
         organisation_view,
         permission=Permission.ORGANISATION_VIEW,
     ),
     page(
-        "/organisations/{organisation_id:int}/edit",
+        "/organisations/{organisation_id:id}/edit",
         organisation_edit,
         permission=Permission.ORGANISATIONS_MANAGE,
         methods=["GET", "POST"],
     ),
     page(
-        "/organisations/{organisation_id:int}/intelligence",
+        "/organisations/{organisation_id:id}/intelligence",
         intelligence_add,
         permission=Permission.INTELLIGENCE_MANAGE,
         methods=["POST"],

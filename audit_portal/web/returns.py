@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from audit_portal import clock
 from audit_portal.audit import AuditContext
 from audit_portal.followups import follow_up_due
 from audit_portal.models import Action, Answer, Campaign, Organisation, Return, ReturnStatus, utcnow
+from audit_portal.parsing import MAX_VERSION, parse_int
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Definition, current_catalogue
 from audit_portal.questionnaires.locks import VersionRefused, verify_version
@@ -27,6 +30,7 @@ from audit_portal.returns.answers import (
     field_prefix,
     find_item,
     parse_item,
+    typed_answers,
 )
 from audit_portal.returns.carry import carry_forward, previous_submission
 from audit_portal.returns.readiness import Readiness, applicable_items
@@ -48,7 +52,14 @@ from audit_portal.returns.store import (
 )
 from audit_portal.scoring import applies
 from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
-from audit_portal.web.guard import Endpoint, GuardedRoute, audit_context, page
+from audit_portal.web.guard import (
+    Endpoint,
+    GuardedRoute,
+    KeptTyping,
+    TypingKeeper,
+    audit_context,
+    page,
+)
 
 
 def return_organisation(db: Session, params: dict) -> int | None:
@@ -278,7 +289,7 @@ async def _save_items(request: Request, view: ReturnView, items: list[Item], for
             if result.answer is None:
                 continue
             raw = form.get(f"{field_prefix(item.id)}-version", "")
-            based_on = int(raw) if isinstance(raw, str) and raw.isdigit() else None
+            based_on = parse_int(raw, high=MAX_VERSION)
             if based_on is None and result.answer.is_empty and item.id not in view.answers:
                 continue  # nothing typed for a new item: nothing to save
             saved = save_answer(db, ctx, ret, campaign, item.id, result.answer, based_on)
@@ -441,7 +452,7 @@ async def submit_page(request: Request) -> Response:
         if not readiness.ready:
             errors["ready"] = "The return is not ready to submit: check your answers first"
         if not errors:
-            ctx, today = audit_context(request), date.today()
+            ctx, today = audit_context(request), clock.today()
 
             def work(db: Session) -> int:
                 submission = submit_return(
@@ -614,38 +625,60 @@ async def summary(request: Request) -> Response:
     )
 
 
+def keep_answers(request: Request, form: FormData) -> KeptTyping:
+    """After a refused form: the answers typed, as text, and the section page to go back to."""
+    params = request.path_params
+    section = params.get("section_id") or str(params.get("item_id", "")).rsplit(".", 1)[0]
+    back = f"/returns/{params['return_id']}" + (f"/sections/{section}" if section else "")
+    return KeptTyping(typed_answers(form), back)
+
+
 def on_return(
     path: str,
     endpoint: Endpoint,
     permission: Permission,
     methods: tuple[str, ...] = ("GET",),
     name: str | None = None,
+    keep_typing: TypingKeeper | None = None,
 ) -> GuardedRoute:
     """A route below /returns/{return_id}: its permission is scoped to the return's organisation."""
     return page(
-        "/returns/{return_id:int}" + path,
+        "/returns/{return_id:id}" + path,
         endpoint,
         permission=permission,
         scope=return_organisation,
         methods=methods,
         name=name,
+        keep_typing=keep_typing,
     )
 
 
 routes = [
     on_return("", return_overview, Permission.RETURN_VIEW),
-    on_return("/sections/{section_id}", section_page, Permission.RETURN_EDIT, ("GET", "POST")),
-    on_return("/items/{item_id}", autosave_item, Permission.RETURN_EDIT, ("POST",)),
+    on_return(
+        "/sections/{section_id}",
+        section_page,
+        Permission.RETURN_EDIT,
+        ("GET", "POST"),
+        keep_typing=keep_answers,
+    ),
+    on_return(
+        "/items/{item_id}",
+        autosave_item,
+        Permission.RETURN_EDIT,
+        ("POST",),
+        keep_typing=keep_answers,
+    ),
     on_return("/items/{item_id}/actions", action_add, Permission.RETURN_EDIT, ("POST",)),
-    on_return("/actions/{action_id:int}/delete", action_delete, Permission.RETURN_EDIT, ("POST",)),
+    on_return("/actions/{action_id:id}/delete", action_delete, Permission.RETURN_EDIT, ("POST",)),
     on_return("/carry-forward", carry_forward_answers, Permission.RETURN_EDIT, ("POST",)),
     on_return("/check", check_answers, Permission.RETURN_VIEW),
     on_return("/summary", summary, Permission.RETURN_VIEW),
     on_return("/summary.pdf", summary, Permission.RETURN_VIEW, name="summary_pdf"),
     on_return("/submit", submit_page, Permission.RETURN_SUBMIT, ("GET", "POST")),
-    on_return("/submissions/{revision:int}", submission_view, Permission.RETURN_VIEW),
+    on_return("/submissions/{revision:id}", submission_view, Permission.RETURN_VIEW),
     on_return(
-        "/submissions/{revision:int}.json",
+        "/submissions/{revision:id}.json",
         submission_view,
         Permission.RETURN_VIEW,
         name="submission_json",

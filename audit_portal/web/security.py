@@ -2,7 +2,8 @@
 
 A pure ASGI middleware (not BaseHTTPMiddleware) so streaming responses pass through untouched.
 The nonce is stored on ``request.state.csp_nonce`` for the one inline script that
-govuk-frontend's template needs.
+govuk-frontend's template needs. ``PortalApp`` puts it outside everything else, Starlette's error
+middleware included, so a 500 or a 413 carries the same headers as any page.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CACHEABLE_PREFIXES = ("/static/",)  # built assets hold nothing about anybody
 
 
 def content_security_policy(nonce: str) -> str:
@@ -55,8 +59,53 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
                 headers.setdefault("X-Request-Id", request_id)
+                if not scope["path"].startswith(CACHEABLE_PREFIXES):
+                    # Safeguarding data must never be kept by a browser or a proxy: after
+                    # signing out, the back button must not show it again.
+                    headers.setdefault("Cache-Control", "no-store")
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuse a request body over ``limit`` bytes with the portal's own 413 page.
+
+    A declared Content-Length over the limit is refused before anything is read; a body that
+    turns out larger while streaming stops being read at the limit (the error reaches the
+    endpoint reading it, and the exception handlers turn it into the same page).
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, refuse: ASGIApp) -> None:
+        self.app = app
+        self.limit = limit
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > self.limit:
+            await self.refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, TOO_LARGE)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+TOO_LARGE = (
+    "What you sent is larger than the portal accepts. If you were uploading files, "
+    "upload fewer or smaller files at a time."
+)

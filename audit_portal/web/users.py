@@ -19,6 +19,7 @@ from audit_portal.accounts.users import (
     set_active,
 )
 from audit_portal.models import Membership, Organisation, Role, User
+from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission
 from audit_portal.web.admin_forms import InviteForm, RoleForm
 from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
@@ -38,7 +39,7 @@ def _organisation_choices(db: Session) -> list[SelectChoice]:
 
 
 def _id_or_none(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return parse_id(raw)
 
 
 async def user_list(request: Request) -> Response:
@@ -132,14 +133,7 @@ async def user_add_role(request: Request) -> Response:
     role, organisation_id = Role(form.role.data), _id_or_none(form.organisation_id.data)
 
     def work(db: Session) -> None:
-        user = get_or_404(db, User, user_id)
-        if role.partnership_wide != (organisation_id is None):
-            raise AccountError(
-                f"{role.label} is a partnership-wide role: do not choose an organisation"
-                if role.partnership_wide
-                else "Choose the organisation for this role"
-            )
-        add_membership(db, ctx, user, role, organisation_id)
+        add_membership(db, ctx, get_or_404(db, User, user_id), role, organisation_id)
 
     try:
         await run_db(request, work, write=True)
@@ -224,27 +218,27 @@ async def user_reinvite(request: Request) -> Response:
 routes = [
     page("/users", user_list, permission=Permission.USERS_MANAGE),
     page("/users/invite", user_invite, permission=Permission.USERS_MANAGE, methods=["GET", "POST"]),
-    page("/users/{user_id:int}", user_view, permission=Permission.USERS_MANAGE),
+    page("/users/{user_id:id}", user_view, permission=Permission.USERS_MANAGE),
     page(
-        "/users/{user_id:int}/roles",
+        "/users/{user_id:id}/roles",
         user_add_role,
         permission=Permission.USERS_MANAGE,
         methods=["POST"],
     ),
     page(
-        "/users/{user_id:int}/roles/remove",
+        "/users/{user_id:id}/roles/remove",
         user_remove_role,
         permission=Permission.USERS_MANAGE,
         methods=["POST"],
     ),
     page(
-        "/users/{user_id:int}/active",
+        "/users/{user_id:id}/active",
         user_set_active,
         permission=Permission.USERS_MANAGE,
         methods=["POST"],
     ),
     page(
-        "/users/{user_id:int}/invitation",
+        "/users/{user_id:id}/invitation",
         user_reinvite,
         permission=Permission.USERS_MANAGE,
         methods=["POST"],

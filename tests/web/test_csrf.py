@@ -9,10 +9,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from audit_portal.db import session_scope
-from audit_portal.models import AuditEvent, Organisation
+from audit_portal.models import Answer, AuditEvent, Membership
 from audit_portal.web.guard import GuardedRoute
 from tests.personas import World, signed_in
-from tests.web.test_access_matrix import fill
+from tests.routes import fill
 
 
 def unsafe_routes(app: Starlette) -> list[str]:
@@ -50,26 +50,41 @@ def test_every_state_changing_route_checks_the_token(
         assert len(failures) == len(unsafe_routes(app))
 
 
-def test_refused_form_is_offered_again_with_the_typed_values(
+def test_a_forged_administrative_change_is_not_re_armed(
     app: Starlette, clean_db: Engine, world: World
 ) -> None:
+    """A token-less forged POST must not come back as a one-click form carrying a valid token."""
+    victim = world.people["no_roles"].user_id
     with TestClient(app, follow_redirects=False) as client:
         signed_in(client, clean_db, world.people["admin"])
-        typed = {
-            "name": "Gamma <Nursery> & Co",
-            "duty_type": "early-years-group",
-            "password": "secret!",
-        }
-        refused = client.post("/organisations/new", data={**typed, "csrf_token": "stale"})
+        refused = client.post(f"/users/{victim}/roles", data={"role": "admin"})
         assert refused.status_code == 403
         html = refused.text
-        assert 'value="Gamma &lt;Nursery&gt; &amp; Co"' in html, "kept, and escaped"
-        assert "secret!" not in html, "passwords are never echoed"
-        assert 'name="csrf_token" value="' in html and 'value="stale"' not in html
+        assert "Your form could not be sent" in html
+        assert "Send again" not in html
+        assert 'name="role"' not in html and 'value="admin"' not in html
+        assert f'action="/users/{victim}/roles"' not in html
     with session_scope(clean_db, write=False) as db:
-        assert (
-            db.exec(select(Organisation).where(Organisation.name.startswith("Gamma"))).all() == []
+        assert db.exec(select(Membership).where(Membership.user_id == victim)).all() == []
+
+
+def test_typed_answers_are_shown_back_as_text_not_resent(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    return_id = world.returns[world.org_a]
+    with TestClient(app, follow_redirects=False) as client:
+        signed_in(client, clean_db, world.people["respondent_a"])
+        typed = {"item-s175-1-1-value": "2", "item-s175-1-1-narrative": "Our <b>DSL</b> & deputy"}
+        refused = client.post(
+            f"/returns/{return_id}/sections/s175.1", data={**typed, "csrf_token": "stale"}
         )
+        assert refused.status_code == 403
+        html = refused.text
+        assert "Our &lt;b&gt;DSL&lt;/b&gt; &amp; deputy" in html, "kept, shown as text, escaped"
+        assert "Send again" not in html and 'type="hidden" name="item-' not in html
+        assert f'href="/returns/{return_id}/sections/s175.1"' in html
+    with session_scope(clean_db, write=False) as db:
+        assert db.exec(select(Answer)).all() == []
 
 
 def test_htmx_requests_may_send_the_token_in_a_header(

@@ -242,3 +242,34 @@ def test_password_never_reaches_the_audit_trail_or_cookies(
     with session_scope(clean_db, write=False) as db:
         dumped = " ".join(f"{e.old} {e.new}" for e in db.exec(select(AuditEvent)).all())
     assert PASSWORD not in dumped
+
+
+def test_reset_emails_are_limited_per_account_and_per_address(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    neutral = "If respondent_a@test.example has an account"
+    with TestClient(app) as client:
+        for _ in range(6):
+            page = client.get("/forgotten-password")
+            answer = client.post(
+                "/forgotten-password",
+                data={"csrf_token": csrf_from(page.text), "email": "respondent_a@test.example"},
+            )
+            assert answer.status_code == 200 and neutral in answer.text
+        for n in range(12):
+            page = client.get("/forgotten-password")
+            client.post(
+                "/forgotten-password",
+                data={"csrf_token": csrf_from(page.text), "email": f"someone{n}@test.example"},
+            )
+        page = client.get("/forgotten-password")
+        last = client.post(
+            "/forgotten-password",
+            data={"csrf_token": csrf_from(page.text), "email": "signatory_a@test.example"},
+        )
+        assert "If signatory_a@test.example has an account" in last.text
+    with session_scope(clean_db, write=False) as db:
+        sent = db.exec(select(OutboxEmail)).all()
+    assert [e.to_address for e in sent] == ["respondent_a@test.example"] * 3, (
+        "three a window for one account; the address is then limited for every account"
+    )
