@@ -14,7 +14,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     AUDIT_PORTAL_ENV=production \
     AUDIT_PORTAL_VAR_DIR=/app/var
-RUN useradd --create-home --uid 10001 portal
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends libmagic1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 portal
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY audit_portal ./audit_portal
