@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from audit_portal import audit_triggers
+from audit_portal.audit import triggers as audit_triggers
 from audit_portal.config import Settings
 from audit_portal.db import create_db_engine, migrate
 from audit_portal.web.app import create_app

@@ -17,8 +17,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from audit_portal.models import Action
+from audit_portal.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL, a4_document
 from audit_portal.questionnaires.model import Definition
-from audit_portal.questionnaires.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL, a4_document
 from audit_portal.returns.answers import AnswerData
 from audit_portal.scoring import Score
 

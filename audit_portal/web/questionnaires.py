@@ -16,7 +16,7 @@ from audit_portal.questionnaires import (
     current_catalogue,
     diff,
 )
-from audit_portal.questionnaires.pdf import blank_pdf
+from audit_portal.questionnaires.blank_pdf import blank_pdf
 from audit_portal.scoring import applies
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS, OrganisationProfile
 from audit_portal.web.context import render, run_db

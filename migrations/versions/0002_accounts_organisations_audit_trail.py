@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from audit_portal import audit_triggers
+from audit_portal.audit import triggers as audit_triggers
 
 revision: str = "0002"
 down_revision: str | None = "0001"

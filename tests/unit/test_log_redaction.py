@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from audit_portal import log_redaction
+from audit_portal.cli import log_redaction
 
 
 def test_access_log_lines_lose_their_tokens(caplog: pytest.LogCaptureFixture) -> None:

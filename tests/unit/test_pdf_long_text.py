@@ -13,8 +13,8 @@ import pytest
 from pypdf import PdfReader
 
 from audit_portal.models import Action
+from audit_portal.questionnaires.blank_pdf import blank_pdf
 from audit_portal.questionnaires.model import Definition
-from audit_portal.questionnaires.pdf import blank_pdf
 from audit_portal.reports.organisation_summary import build_summary, summary_pdf
 from audit_portal.scoring import Score
 from tests.factories import definition, item

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import io
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
@@ -15,56 +12,24 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
-    Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
+from audit_portal.pdf import (
+    GRID,
+    H1,
+    H2,
+    PROMPT,
+    RAG_FILL,
+    SMALL,
+    a4_document,
+    footer,
+    para,
+    paragraphs,
+)
 from audit_portal.questionnaires.model import Definition, Item, RatingScale
-
-STYLES = getSampleStyleSheet()
-BODY = ParagraphStyle(
-    "body", parent=STYLES["BodyText"], fontName="Helvetica", fontSize=10, leading=13
-)
-SMALL = ParagraphStyle(
-    "small", parent=BODY, fontSize=8.5, leading=11, textColor=colors.HexColor("#484949")
-)
-PROMPT = ParagraphStyle("prompt", parent=BODY, fontName="Helvetica-Bold", fontSize=10.5, leading=14)
-H1 = ParagraphStyle(
-    "h1", parent=STYLES["Heading1"], fontName="Helvetica-Bold", fontSize=20, leading=24
-)
-H2 = ParagraphStyle(
-    "h2", parent=STYLES["Heading2"], fontName="Helvetica-Bold", fontSize=14, leading=18
-)
-RAG_FILL = {"green": "#cce2d8", "amber": "#fcd6c3", "red": "#f4cdc6"}
-GRID = colors.HexColor("#b1b4b6")
-
-
-def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
-
-
-def _paragraphs(text: str) -> list[Paragraph]:
-    return [_p(" ".join(part.split())) for part in text.split("\n\n") if part.strip()]
-
-
-def a4_document(
-    buffer: io.BytesIO, *, title: str, author: str, subject: str = ""
-) -> SimpleDocTemplate:
-    """The portal's page: A4 with margins that print well and room for a footer."""
-    return SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=20 * mm,
-        title=title,
-        author=author,
-        subject=subject,
-    )
 
 
 def blank_pdf(definition: Definition, partnership: str) -> bytes:
@@ -77,43 +42,34 @@ def blank_pdf(definition: Definition, partnership: str) -> bytes:
     )
     story = [*_cover(definition, partnership), PageBreak()]
     for number, section in enumerate(definition.sections, start=1):
-        story += [CondPageBreak(60 * mm), _p(f"Standard {number}: {section.title}", H2)]
+        story += [CondPageBreak(60 * mm), para(f"Standard {number}: {section.title}", H2)]
         if section.summary:
-            story.append(_p(section.summary))
+            story.append(para(section.summary))
         story.append(Spacer(0, 3 * mm))
         story += [_item_block(item, definition.rating_scale) for item in section.items]
 
-    def footer(canvas, doc_) -> None:  # type: ignore[no-untyped-def]
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(colors.HexColor("#484949"))
-        canvas.drawString(
-            18 * mm, 10 * mm, f"{definition.key} version {definition.version} - {partnership}"
-        )
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc_.page}")
-        canvas.restoreState()
-
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    page_footer = footer(f"{definition.key} version {definition.version} - {partnership}")
+    doc.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
     return buffer.getvalue()
 
 
 def _cover(d: Definition, partnership: str) -> list:
     story: list = [
-        _p(partnership, SMALL),
-        _p(d.title, H1),
-        _p(f"Version {d.version} ({d.status}). Follows: {'; '.join(d.follows)}.", SMALL),
+        para(partnership, SMALL),
+        para(d.title, H1),
+        para(f"Version {d.version} ({d.status}). Follows: {'; '.join(d.follows)}.", SMALL),
         Spacer(0, 4 * mm),
-        *_paragraphs(d.introduction),
-        _p("How to complete this self-assessment", H2),
-        *_paragraphs(d.completion_guidance),
-        _p("The rating scale", H2),
+        *paragraphs(d.introduction),
+        para("How to complete this self-assessment", H2),
+        *paragraphs(d.completion_guidance),
+        para("The rating scale", H2),
     ]
-    rows = [[_p("Rating", PROMPT), _p("RAG", PROMPT), _p("What it means", PROMPT)]]
+    rows = [[para("Rating", PROMPT), para("RAG", PROMPT), para("What it means", PROMPT)]]
     for point in d.rating_scale.points:
         meaning = point.description + (
             " An action and a six-month update are needed." if point.less_effective else ""
         )
-        rows.append([_p(point.label), _p(point.rag.capitalize()), _p(meaning)])
+        rows.append([para(point.label), para(point.rag.capitalize()), para(meaning)])
     table = Table(rows, colWidths=[40 * mm, 20 * mm, None], repeatRows=1)
     style = [("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")]
     for i, point in enumerate(d.rating_scale.points, start=1):
@@ -124,11 +80,11 @@ def _cover(d: Definition, partnership: str) -> list:
 
 
 def _item_block(item: Item, scale: RatingScale) -> KeepTogether:
-    parts: list = [_p(f"{item.id}  {item.prompt}", PROMPT), _p(item.guidance, SMALL)]
+    parts: list = [para(f"{item.id}  {item.prompt}", PROMPT), para(item.guidance, SMALL)]
     if item.evidence_examples:
-        parts.append(_p("Examples of evidence: " + "; ".join(item.evidence_examples), SMALL))
+        parts.append(para("Examples of evidence: " + "; ".join(item.evidence_examples), SMALL))
     if item.applies_to is not None:
-        parts.append(_p("Applies only to: " + _conditions(item), SMALL))
+        parts.append(para("Applies only to: " + _conditions(item), SMALL))
     parts.append(Spacer(0, 2 * mm))
     parts.append(_answer_area(item, scale))
     parts.append(Spacer(0, 5 * mm))
@@ -203,7 +159,7 @@ def _answer_area(item: Item, scale: RatingScale) -> Table:
     else:
         lines = ["", "", ""]
     cells: list[list[Flowable]] = [[boxes]] if boxes is not None else []
-    cells += [[_p(line) if line else Spacer(0, 7 * mm)] for line in lines]
+    cells += [[para(line) if line else Spacer(0, 7 * mm)] for line in lines]
     table = Table(cells, colWidths=[None])
     table.setStyle(
         TableStyle(

@@ -10,6 +10,7 @@ from typing import Any
 from tqdm import tqdm
 
 from audit_portal.audit import AuditContext
+from audit_portal.cli.errors import CommandError
 from audit_portal.config import Settings
 from audit_portal.db import create_db_engine, session_scope
 from audit_portal.importing import (
@@ -78,7 +79,6 @@ def cmd_import_intelligence(args: argparse.Namespace, settings: Settings) -> int
 def _run(
     args: argparse.Namespace, settings: Settings, importer: Callable[..., ImportReport]
 ) -> int:
-    from audit_portal.cli import CommandError
 
     try:
         data = args.file.read_bytes()

@@ -10,6 +10,7 @@ from sqlmodel import Session, func, select
 from audit_portal.accounts.tokens import Purpose, make_link_token
 from audit_portal.accounts.users import AccountError, create_user, set_password
 from audit_portal.audit import AuditContext
+from audit_portal.cli.errors import CommandError
 from audit_portal.config import Settings
 from audit_portal.db import create_db_engine, session_scope
 from audit_portal.models import Organisation, Role
@@ -33,7 +34,6 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
-    from audit_portal.cli import CommandError
 
     name = args.name or args.email.split("@")[0].replace(".", " ").title()
     engine = create_db_engine(settings)
@@ -112,7 +112,6 @@ DEMO_ORGANISATIONS = [
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from audit_portal.cli import CommandError
 
     if settings.is_production:
         raise CommandError(

@@ -7,13 +7,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from audit_portal.cli.errors import CommandError
 from audit_portal.config import ConfigError, Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
-
-
-class CommandError(Exception):
-    """A failure the user can fix; printed as one line without a traceback."""
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -31,7 +28,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from audit_portal import log_redaction
+    from audit_portal.cli import log_redaction
     from audit_portal.db import create_db_engine, schema_status
     from audit_portal.web.app import create_app
 
@@ -76,11 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(handler=cmd_serve)
 
-    from audit_portal import cli_accounts, cli_importing, cli_questionnaires
+    from audit_portal.cli import accounts, importing, questionnaires
 
-    cli_questionnaires.add_parser(sub)
-    cli_accounts.add_parser(sub)
-    cli_importing.add_parser(sub)
+    questionnaires.add_parser(sub)
+    accounts.add_parser(sub)
+    importing.add_parser(sub)
     return parser
 
 
