@@ -11,11 +11,11 @@ runs in the thread pool through ``web.context.run_db``, never on the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from audit_portal.config import PROJECT_ROOT, Settings
 
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _BEGIN_MODE = "audit_portal_begin"
 
@@ -103,6 +104,56 @@ def _refuse_over_long_text(session: Session, _context: Any, _instances: Any) -> 
             value = getattr(instance, column.key, None)
             if limit and isinstance(value, str) and len(value) > limit:
                 raise ValueTooLong(table.name, column.key, limit)
+
+
+class RequestDatabase:
+    """One session on one connection for a whole web request, opened on first use.
+
+    The guard, the scope check and the page all read through the same session, so an object
+    the guard loaded (the return a URL names, say) is not read twice. Reads share one
+    transaction. A write first ends that read transaction, then runs in its own write
+    transaction (``BEGIN IMMEDIATE`` on SQLite, so concurrent writers queue instead of failing
+    when a read lock would have to be upgraded) and commits. Calls are made one at a time
+    from the thread pool; the session is never used by two threads at once.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Any = None
+        self._session: Session | None = None
+
+    def session(self) -> Session:
+        if self._session is None:
+            self._connection = self.engine.connect()
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    def call(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
+        session = self.session()
+        if not write:
+            try:
+                return fn(session, *args)
+            except BaseException:
+                session.rollback()
+                raise
+        if session.in_transaction():
+            session.commit()  # end the read transaction: the write takes its lock afresh
+        self._connection.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+        try:
+            result = fn(session, *args)
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self._connection.execution_options(**{_BEGIN_MODE: "DEFERRED"})
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._connection.close()
+            self._session = self._connection = None
 
 
 def check_database(engine: Engine) -> bool:

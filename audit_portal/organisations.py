@@ -11,7 +11,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext, changes, record
-from audit_portal.models import IntelligenceFlag, Organisation, utcnow
+from audit_portal.models import IntelligenceFlag, Membership, Organisation, User, utcnow
 
 EDITABLE = (
     "name",
@@ -172,6 +172,51 @@ def current_flags(db: Session, organisation_id: int) -> list[IntelligenceFlag]:
             .order_by(IntelligenceFlag.flag)
         ).all()
     )
+
+
+def current_flags_by_organisation(db: Session) -> dict[int, set[str]]:
+    """The types of every organisation's current flags, in one query (for selections)."""
+    found: dict[int, set[str]] = {}
+    rows = db.exec(
+        select(IntelligenceFlag.organisation_id, IntelligenceFlag.flag).where(
+            col(IntelligenceFlag.superseded_at).is_(None)
+        )
+    ).all()
+    for organisation_id, flag in rows:
+        found.setdefault(organisation_id, set()).add(flag)
+    return found
+
+
+@dataclass(frozen=True)
+class OrganisationPage:
+    organisation: Organisation
+    members: list[tuple[Membership, User]] | None
+    flags: list[IntelligenceFlag] | None
+    history: list[IntelligenceFlag] | None
+
+
+def organisation_page(
+    db: Session, organisation_id: int, *, with_members: bool, with_intelligence: bool
+) -> OrganisationPage | None:
+    """An organisation with what the viewer may see of its people and intelligence."""
+    org = db.get(Organisation, organisation_id)
+    if org is None:
+        return None
+    members = (
+        list(
+            db.exec(
+                select(Membership, User)
+                .join(User, col(User.id) == Membership.user_id)
+                .where(Membership.organisation_id == organisation_id)
+                .order_by(User.full_name)
+            ).all()
+        )
+        if with_members
+        else None
+    )
+    flags = current_flags(db, organisation_id) if with_intelligence else None
+    history = flag_history(db, organisation_id) if with_intelligence else None
+    return OrganisationPage(org, members, flags, history)
 
 
 def flag_history(db: Session, organisation_id: int) -> list[IntelligenceFlag]:

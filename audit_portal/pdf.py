@@ -40,9 +40,14 @@ GRID = colors.HexColor("#b1b4b6")
 MARGIN = 18 * mm
 
 
+def markup_escape(text: str) -> str:
+    """``<``, ``>`` and ``&`` as entities; line breaks kept as line breaks."""
+    return escape(text).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
 def para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
-    """A paragraph of plain text: escaped, with its line breaks kept."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    """A paragraph of plain text: escaped, with its line breaks kept, never read as markup."""
+    return Paragraph(markup_escape(text), style)
 
 
 def paragraphs(text: str, style: ParagraphStyle = BODY) -> list[Paragraph]:

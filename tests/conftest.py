@@ -131,3 +131,9 @@ def world(clean_db: Engine, settings: Settings):  # type: ignore[no-untyped-def]
     from tests.personas import make_world
 
     return make_world(clean_db, settings)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: quick feedback first, and Playwright's event loop (which lives in
+    the main thread once a browser starts) never meets the async unit tests' own loops."""
+    items.sort(key=lambda item: Path(str(item.fspath)).parent.name == "browser")

@@ -12,11 +12,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, or_
-from sqlmodel import Session, select
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
 
 from audit_portal.config import Settings
-from audit_portal.db import session_scope
 from audit_portal.models import Membership, Role, User, WebSession
 from audit_portal.policy import Actor
 
@@ -39,6 +38,7 @@ class LoadedSession:
     actor: Actor | None
     new_token: str | None = None  # set when a new cookie must be sent
     flash: list[dict] = field(default_factory=list)  # messages waiting for the next page
+    needs_write: bool = False  # ``refresh`` must create, expire or touch it
 
 
 def expiry_reason(settings: Settings, record: WebSession, now: datetime) -> str | None:
@@ -59,31 +59,48 @@ EXPIRY_MESSAGES = {
 }
 
 
-def load_request_session(
-    engine: Engine, settings: Settings, token: str | None, now: datetime
-) -> LoadedSession:
-    """Find this browser's session, expiring, creating or touching it as needed."""
-    with session_scope(engine, write=False) as db:
-        record = db.get(WebSession, _hash(token)) if token else None
-        reason = expiry_reason(settings, record, now) if record else None
-        if record is not None and reason is None:
-            actor = build_actor(db, record.user_id) if record.user_id else None
-            stale = now - _aware(record.last_seen_at) > TOUCH_EVERY
-            lost_user = record.user_id is not None and actor is None
-            if not (stale or lost_user):
-                return LoadedSession(record, actor, flash=list(record.data.get("flash", [])))
-    with session_scope(engine, write=True) as db:
-        return _load_for_write(db, token, reason, now)
+def load(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession:
+    """Read this browser's session and who it belongs to, in one statement.
+
+    ``needs_write`` says whether ``refresh`` must run in a write transaction next: to create a
+    session, expire one, or note that it was used (at most once a minute).
+    """
+    rows = (
+        db.exec(
+            select(WebSession, User, Membership)
+            .outerjoin(User, col(User.id) == WebSession.user_id)
+            .outerjoin(Membership, col(Membership.user_id) == col(User.id))
+            .where(WebSession.id == _hash(token))
+        ).all()
+        if token
+        else []
+    )
+    if not rows:
+        return LoadedSession(None, None, needs_write=True)  # type: ignore[arg-type]
+    record, user = rows[0][0], rows[0][1]
+    reason = expiry_reason(settings, record, now)
+    actor = _actor(user, [m for _, _, m in rows if m is not None])
+    lost_user = record.user_id is not None and actor is None
+    stale = now - _aware(record.last_seen_at) > TOUCH_EVERY
+    flash = list(record.data.get("flash", []))
+    return LoadedSession(record, actor, flash=flash, needs_write=bool(reason or lost_user or stale))
+
+
+def refresh(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession:
+    """Create, expire or touch the session (a write transaction), and read it again."""
+    record = db.get(WebSession, _hash(token)) if token else None
+    reason = expiry_reason(settings, record, now) if record else None
+    return _load_for_write(db, record, reason, now)
 
 
 def _load_for_write(
-    db: Session, token: str | None, reason: str | None, now: datetime
+    db: Session, record: WebSession | None, reason: str | None, now: datetime
 ) -> LoadedSession:
-    record = db.get(WebSession, _hash(token)) if token else None
     flash: list[dict] = []
     if record is not None and reason is not None:
         was_signed_in = record.user_id is not None
         db.delete(record)
+        db.flush()
         record = None
         if was_signed_in:
             flash.append({"kind": "important", "text": EXPIRY_MESSAGES[reason]})
@@ -113,9 +130,16 @@ def _create(db: Session, now: datetime, **values: object) -> tuple[WebSession, s
 
 def build_actor(db: Session, user_id: int | None) -> Actor | None:
     user = db.get(User, user_id) if user_id else None
-    if user is None or not user.is_active:
+    if user is None:
         return None
     memberships = db.exec(select(Membership).where(Membership.user_id == user.id)).all()
+    return _actor(user, list(memberships))
+
+
+def _actor(user: User | None, memberships: list[Membership]) -> Actor | None:
+    """Who a signed-in person is right now: active, with every role they hold."""
+    if user is None or not user.is_active or user.id is None:
+        return None
     partnership: set[Role] = set()
     by_org: dict[int, set[Role]] = {}
     for m in memberships:

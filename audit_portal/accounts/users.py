@@ -6,13 +6,15 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from audit_portal.accounts import totp
 from audit_portal.accounts.passwords import hash_password, password_problem
 from audit_portal.accounts.tokens import Purpose, make_link_token
 from audit_portal.audit import AuditContext, record, security_event
 from audit_portal.config import Settings
+from audit_portal.errors import NotFound
 from audit_portal.mail import send_email
 from audit_portal.models import Membership, Organisation, OutboxEmail, Role, User
 
@@ -231,3 +233,113 @@ def set_active(db: Session, ctx: AuditContext, user: User, active: bool) -> None
     user.is_active = active
     user.security_stamp = new_stamp()
     db.add(user)
+
+
+# --- the People pages ------------------------------------------------------------------------
+
+
+class PersonNotFound(NotFound):
+    """No account, or no such role on that account."""
+
+
+def get_person(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise PersonNotFound(user_id)
+    return user
+
+
+def list_people(db: Session, search: str, limit: int = 500) -> list[tuple[User, list[str]]]:
+    """People whose name or email contains ``search``, with the roles each holds."""
+    query = select(User).order_by(User.full_name)
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(
+            func.lower(User.email).like(like) | func.lower(User.full_name).like(like)
+        )
+    users = list(db.exec(query.limit(limit)).all())
+    roles: dict[int, list[str]] = {}
+    ids = [u.id for u in users]
+    if ids:
+        for m in db.exec(select(Membership).where(col(Membership.user_id).in_(ids))).all():
+            roles.setdefault(m.user_id, []).append(m.role)
+    return [(u, sorted(roles.get(u.id, []))) for u in users]  # type: ignore[arg-type]
+
+
+def active_organisations(db: Session) -> list[tuple[int, str]]:
+    """(id, name) of every active organisation, for choosing where a role is held."""
+    return list(
+        db.exec(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.status == "active")
+            .order_by(Organisation.name)
+        ).all()  # type: ignore[arg-type]
+    )
+
+
+def memberships_of(db: Session, user_id: int) -> list[tuple[Membership, Organisation | None]]:
+    return list(
+        db.exec(
+            select(Membership, Organisation)
+            .outerjoin(Organisation, col(Organisation.id) == Membership.organisation_id)
+            .where(Membership.user_id == user_id)
+        ).all()
+    )
+
+
+def invite_person(
+    db: Session,
+    settings: Settings,
+    ctx: AuditContext,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    organisation_id: int | None,
+    invited_by: str,
+) -> tuple[User, OutboxEmail]:
+    user = create_user(
+        db, ctx, email=email, full_name=full_name, role=role, organisation_id=organisation_id
+    )
+    return user, invitation_email(db, settings, user, invited_by=invited_by)
+
+
+def resend_invitation(
+    db: Session, settings: Settings, user_id: int, invited_by: str
+) -> OutboxEmail:
+    user = get_person(db, user_id)
+    if user.password_hash:
+        raise AccountError(
+            "This person has already set a password: they can reset it from the sign-in page."
+        )
+    return invitation_email(db, settings, user, invited_by=invited_by)
+
+
+def add_role(
+    db: Session, ctx: AuditContext, user_id: int, role: Role, organisation_id: int | None
+) -> Membership:
+    return add_membership(db, ctx, get_person(db, user_id), role, organisation_id)
+
+
+def remove_role(db: Session, ctx: AuditContext, user_id: int, membership_id: int) -> None:
+    membership = db.get(Membership, membership_id)
+    if membership is None or membership.user_id != user_id:
+        raise PersonNotFound(membership_id)
+    remove_membership(db, ctx, membership)
+
+
+def set_account_active(
+    db: Session, ctx: AuditContext, user_id: int, active: bool, *, acting_user_id: int | None
+) -> None:
+    """Enable or disable an account; a disabled one is signed out everywhere at once.
+
+    Nobody can disable their own account: a partnership could otherwise lock itself out.
+    """
+    from audit_portal.accounts.sessions import end_all_for_user
+
+    if not active and user_id == acting_user_id:
+        raise AccountError("You cannot disable your own account.")
+    user = get_person(db, user_id)
+    set_active(db, ctx, user, active)
+    if not active:
+        end_all_for_user(db, user_id)

@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from audit_portal.config import Settings
 from audit_portal.models import OutboxEmail
@@ -49,3 +49,8 @@ def _deliver(settings: Settings, to: str, subject: str, body: str) -> None:
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password)
         smtp.send_message(message)
+
+
+def recent_emails(db: Session, limit: int = 200) -> list[OutboxEmail]:
+    """The newest emails first, for the outbox page."""
+    return list(db.exec(select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(limit)))

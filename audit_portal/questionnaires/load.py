@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,21 +115,28 @@ def load_catalogue(root: Path, extra_files: Iterable[Path] = ()) -> Catalogue:
     return Catalogue(root=root, files=[load_file(p, root) for p in paths])
 
 
-_cache: dict[Path, tuple[tuple, Catalogue]] = {}
+_cache: dict[Path, tuple[tuple, Catalogue, float]] = {}
 
 
-def current_catalogue(root: Path) -> Catalogue:
+RECHECK_SECONDS = 2.0  # how stale the catalogue may be: files are looked at no more often
+
+
+def current_catalogue(root: Path, *, recheck_seconds: float = RECHECK_SECONDS) -> Catalogue:
     """The catalogue, re-read only when a file was added, removed or changed.
 
     The web pages call this on every request; files stay the source of truth (a draft can be
-    edited and previewed at once) without parsing every YAML file each time.
+    edited and previewed at once) without parsing every YAML file each time, and the files are
+    looked at (a directory listing and a stat each) at most every ``recheck_seconds``.
     """
+    now = time.monotonic()
+    cached = _cache.get(root)
+    if cached is not None and now - cached[2] < recheck_seconds:
+        return cached[1]
     paths = definition_files(root)
     stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
-    cached = _cache.get(root)
     if cached is None or cached[0] != stamp:
-        cached = (stamp, load_catalogue(root))
-        _cache[root] = cached
+        cached = (stamp, load_catalogue(root), now)
+    _cache[root] = (cached[0], cached[1], now)
     return cached[1]
 
 

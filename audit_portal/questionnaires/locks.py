@@ -54,12 +54,24 @@ def lock_version(
     return definition
 
 
+# (key, version, content hash) already compared with the stored lock by this process. A stored
+# hash never changes, so once a file's hash has matched it, it matches until the file changes.
+_verified: set[tuple[str, str, str]] = set()
+
+
 def verify_version(session: Session, catalogue: Catalogue, key: str, version: str) -> Definition:
-    """Return the definition of a version already in use, refusing it if its file changed."""
+    """Return the definition of a version already in use, refusing it if its file changed.
+
+    The database is asked once per process for each version and file content, not on every
+    request: the answer cannot change while the file stays the same.
+    """
     definition, digest = _published(catalogue, key, version)
+    if (key, version, digest) in _verified:
+        return definition
     record = _record(session, key, version)
     if record is not None:
         _refuse_if_changed(record, digest, catalogue, key)
+        _verified.add((key, version, digest))
     return definition
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from audit_portal.audit import AuditContext, record
 from audit_portal.models import Answer, Campaign, Organisation, Return, ReturnStatus, Submission
 from audit_portal.questionnaires import Catalogue, Definition, carry_forward_plan
-from audit_portal.returns.store import ReturnError, lock_for_edit, profile_of
+from audit_portal.returns.editing import ReturnError, lock_for_edit, profile_of
 from audit_portal.scoring import applies
 
 NOTES = {
@@ -54,13 +54,14 @@ def previous_submission(db: Session, ret: Return, campaign: Campaign) -> Previou
 def carry_forward(
     db: Session,
     ctx: AuditContext,
-    ret: Return,
-    campaign: Campaign,
+    return_id: int,
     definition: Definition,
     catalogue: Catalogue,
 ) -> int:
     """Copy last year's answers in; returns how many were copied."""
-    lock_for_edit(db, ret, campaign)
+    ret = lock_for_edit(db, return_id)
+    campaign = db.get(Campaign, ret.campaign_id)
+    assert campaign is not None
     if db.exec(select(Answer).where(Answer.return_id == ret.id)).first() is not None:
         raise ReturnError(
             "You have already started this return, so last year's answers cannot be copied in."

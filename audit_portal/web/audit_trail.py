@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit_portal.models import AuditEvent, Organisation, OutboxEmail
+from audit_portal.audit.trail import PER_PAGE, TrailFilter, read_trail
+from audit_portal.mail import recent_emails
 from audit_portal.parsing import MAX_PAGE, parse_id, parse_int
 from audit_portal.policy import Permission
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import page
-
-PER_PAGE = 100
 
 
 def _date(value: str | None) -> date | None:
@@ -38,33 +35,9 @@ async def audit_trail(request: Request) -> Response:
     if q.get("to") and date_to is None:
         errors.append(("to", "Enter the ‘to’ date as year-month-day, for example 2026-03-27"))
 
-    def load(db: Session) -> tuple[list[AuditEvent], int, list[tuple[int, str]]]:
-        query = select(AuditEvent)
-        if organisation_id:
-            query = query.where(AuditEvent.organisation_id == organisation_id)
-        if actor:
-            query = query.where(func.lower(AuditEvent.actor_label).like(f"%{actor}%"))
-        if action:
-            query = query.where(col(AuditEvent.action).startswith(action))
-        if date_from:
-            query = query.where(
-                AuditEvent.occurred_at >= datetime.combine(date_from, time.min, tzinfo=UTC)
-            )
-        if date_to:
-            query = query.where(
-                AuditEvent.occurred_at
-                < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)
-            )
-        total = db.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = db.exec(
-            query.order_by(col(AuditEvent.id).desc())
-            .offset((page_no - 1) * PER_PAGE)
-            .limit(PER_PAGE)
-        ).all()
-        orgs = db.exec(select(Organisation.id, Organisation.name).order_by(Organisation.name)).all()
-        return list(rows), total, list(orgs)
-
-    rows, total, orgs = await run_db(request, load)
+    f = TrailFilter(organisation_id, actor, action, date_from, date_to, page_no)
+    trail = await run_db(request, lambda db: read_trail(db, f))
+    rows, total, orgs = trail.events, trail.total, trail.organisations
     return render(
         request,
         "audit/trail.html",
@@ -89,12 +62,7 @@ async def audit_trail(request: Request) -> Response:
 
 
 async def outbox(request: Request) -> Response:
-    rows = await run_db(
-        request,
-        lambda db: list(
-            db.exec(select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(200)).all()
-        ),
-    )
+    rows = await run_db(request, recent_emails)
     return render(
         request,
         "audit/outbox.html",

@@ -11,24 +11,29 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from audit_portal.db import session_scope
+from audit_portal.db import RequestDatabase
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
 
 
 async def run_db(request: Request, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
-    """Run ``fn(session, *args)`` in the thread pool inside one session (one per request).
+    """Run ``fn(session, *args)`` in the thread pool, in the request's one database session.
 
     Endpoints are async because they must await the request body; the synchronous SQLModel
-    work must not block the event loop, so it always goes through here.
+    work must not block the event loop, so it always goes through here. ``write=True`` runs
+    ``fn`` in a write transaction that commits when it returns (see ``RequestDatabase``).
     """
+    database = getattr(request.state, "db", None)
+    if database is None:  # outside a guarded route (an error page): a database of its own
+        database = request.state.db = RequestDatabase(request.app.state.engine)
+    return await run_in_threadpool(database.call, fn, *args, write=write)
 
-    def work() -> T:
-        with session_scope(request.app.state.engine, write=write) as session:
-            return fn(session, *args)
 
-    return await run_in_threadpool(work)
+async def close_db(request: Request) -> None:
+    database = getattr(request.state, "db", None)
+    if database is not None:
+        await run_in_threadpool(database.close)
 
 
 def render(

@@ -10,6 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from audit_portal.db import ValueTooLong
+from audit_portal.errors import NotFound
 from audit_portal.web.context import render
 from audit_portal.web.security import TOO_LARGE
 
@@ -81,8 +82,14 @@ def _request_id(request: Request) -> str:
     return getattr(request.state, "request_id", "?")
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """A domain lookup that found nothing: the same page as any unknown address."""
+    return await http_error(request, HTTPException(404))
+
+
 exception_handlers = {
     HTTPException: http_error,
+    NotFound: not_found,
     ValueTooLong: value_too_long,
     500: server_error,
 }

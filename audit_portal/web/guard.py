@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,10 +23,11 @@ from starlette.routing import Route
 from audit_portal import parsing  # noqa: F401  (registers the {name:id} route converter)
 from audit_portal.accounts import sessions
 from audit_portal.audit import AuditContext, security_event
+from audit_portal.db import RequestDatabase
 from audit_portal.models import utcnow
 from audit_portal.policy import Actor, Permission, allows, is_scoped
 from audit_portal.web import csrf
-from audit_portal.web.context import render, run_db
+from audit_portal.web.context import close_db, render, run_db
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # For a scoped permission on a resource below an organisation (a return, say): find the
@@ -64,28 +64,16 @@ def page(
         raise ValueError("only public GET routes may skip the session")
 
     async def guarded(request: Request) -> Response:
-        settings = request.app.state.settings
         if sessionless:
             request.state.actor = None
             return await endpoint(request)
-        loaded = await run_in_threadpool(
-            sessions.load_request_session,
-            request.app.state.engine,
-            settings,
-            request.cookies.get(sessions.COOKIE_NAME),
-            utcnow(),
-        )
-        _remember(request, loaded, settings.secret_key)
-        response = await _authorise_and_call(
-            request, endpoint, permission, mfa_exempt, scope, keep_typing
-        )
-        rotated = getattr(request.state, "session_rotated", False)
-        if loaded.new_token and not rotated:
-            set_session_cookie(request, response, loaded.new_token)
-        if loaded.flash and not rotated and _shows_a_page(response):
-            record_id = loaded.record.id
-            await run_db(request, lambda db: sessions.clear_flash(db, record_id), write=True)
-        return response
+        request.state.db = RequestDatabase(request.app.state.engine)
+        try:
+            return await _with_session(
+                request, endpoint, permission, mfa_exempt, scope, keep_typing
+            )
+        finally:
+            await close_db(request)
 
     route = GuardedRoute(path, guarded, methods=list(methods), name=name or endpoint.__name__)
     route.permission = permission
@@ -93,6 +81,33 @@ def page(
     route.scope = scope
     route.keeper = keep_typing
     return route
+
+
+async def _with_session(
+    request: Request,
+    endpoint: Endpoint,
+    permission: Permission,
+    mfa_exempt: bool,
+    scope: ScopeResolver | None,
+    keeper: TypingKeeper | None,
+) -> Response:
+    """Load the browser's session (writing only when it must), authorise, call, set cookies."""
+    settings, now = request.app.state.settings, utcnow()
+    token = request.cookies.get(sessions.COOKIE_NAME)
+    loaded = await run_db(request, lambda db: sessions.load(db, settings, token, now))
+    if loaded.needs_write:
+        loaded = await run_db(
+            request, lambda db: sessions.refresh(db, settings, token, now), write=True
+        )
+    _remember(request, loaded, settings.secret_key)
+    response = await _authorise_and_call(request, endpoint, permission, mfa_exempt, scope, keeper)
+    rotated = getattr(request.state, "session_rotated", False)
+    if loaded.new_token and not rotated:
+        set_session_cookie(request, response, loaded.new_token)
+    if loaded.flash and not rotated and _shows_a_page(response):
+        record_id = loaded.record.id
+        await run_db(request, lambda db: sessions.clear_flash(db, record_id), write=True)
+    return response
 
 
 def _shows_a_page(response: Response) -> bool:

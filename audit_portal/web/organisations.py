@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit_portal.models import FLAG_TYPES, Membership, Organisation, User
+from audit_portal.models import FLAG_TYPES, Organisation
 from audit_portal.models.organisations import IDENTIFIER_SCHEMES
 from audit_portal.organisations import (
     OrganisationError,
     OrganisationFilter,
     create_organisation,
-    current_flags,
     districts,
-    flag_history,
     list_organisations,
     note_intelligence,
+    organisation_page,
     update_organisation,
 )
 from audit_portal.parsing import MAX_PAGE, parse_int
@@ -101,29 +101,23 @@ async def organisation_view(request: Request) -> Response:
     show_intelligence = allows(actor, Permission.INTELLIGENCE_VIEW)
     show_members = allows(actor, Permission.USERS_MANAGE)
 
-    def load(db: Session) -> dict:
-        org = get_or_404(db, Organisation, organisation_id)
-        members = (
-            db.exec(
-                select(Membership, User)
-                .join(User, User.id == Membership.user_id)
-                .where(Membership.organisation_id == organisation_id)
-                .order_by(User.full_name)
-            ).all()
-            if show_members
-            else None
-        )
-        flags = current_flags(db, organisation_id) if show_intelligence else None
-        history = flag_history(db, organisation_id) if show_intelligence else None
-        return {"org": org, "members": members, "flags": flags, "history": history}
-
-    data = await run_db(request, load)
+    found = await run_db(
+        request,
+        lambda db: organisation_page(
+            db, organisation_id, with_members=show_members, with_intelligence=show_intelligence
+        ),
+    )
+    if found is None:
+        raise HTTPException(404)
     return render(
         request,
         "organisations/view.html",
         {
-            "title": data["org"].name,
-            **data,
+            "title": found.organisation.name,
+            "org": found.organisation,
+            "members": found.members,
+            "flags": found.flags,
+            "history": found.history,
             "labels": LABELS,
             "can_manage": allows(actor, Permission.ORGANISATIONS_MANAGE),
             "can_note": allows(actor, Permission.INTELLIGENCE_MANAGE),
@@ -180,21 +174,17 @@ async def intelligence_add(request: Request) -> Response:
         )
     ctx = audit_context(request)
 
+    values = {
+        "flag": form.flag.data,
+        "value": form.value.data or "",
+        "source": form.source.data,
+        "noted_on": form.noted_on.data,
+        "note": form.note.data or "",
+    }
+
     def save(db: Session) -> bool:
         get_or_404(db, Organisation, organisation_id)
-        return (
-            note_intelligence(
-                db,
-                ctx,
-                organisation_id,
-                flag=form.flag.data,
-                value=form.value.data or "",
-                source=form.source.data,
-                noted_on=form.noted_on.data,
-                note=form.note.data or "",
-            )
-            != "unchanged"
-        )
+        return note_intelligence(db, ctx, organisation_id, **values) != "unchanged"
 
     changed = await run_db(request, save, write=True)
     text = (

@@ -1,29 +1,25 @@
 """Completing a return: sections, autosave, actions, checking, signing and frozen submissions.
 
 Every form works as a plain POST (Save and continue); htmx only saves each item as it changes.
-Both paths go through ``_save_items``, so validation, conflicts and audit are the same.
+Both paths go through ``returns.editing.save_answers``, so validation, conflicts and audit are
+the same. Endpoints parse, call one domain function, render.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
-from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from audit_portal import clock
-from audit_portal.audit import AuditContext
 from audit_portal.followups import follow_up_due
-from audit_portal.models import Action, Answer, Campaign, Organisation, Return, ReturnStatus, utcnow
-from audit_portal.parsing import MAX_VERSION, parse_int
+from audit_portal.models import Answer, ReturnStatus
+from audit_portal.parsing import MAX_VERSION, DateProblem, parse_date_parts, parse_int
 from audit_portal.policy import Permission, allows
-from audit_portal.questionnaires import Definition, current_catalogue
-from audit_portal.questionnaires.locks import VersionRefused, verify_version
-from audit_portal.questionnaires.model import Item
+from audit_portal.questionnaires import Catalogue, current_catalogue
+from audit_portal.questionnaires.locks import VersionRefused
+from audit_portal.questionnaires.model import Item, Section
 from audit_portal.reports.organisation_summary import build_summary, summary_pdf
 from audit_portal.returns.answers import (
     UnknownItem,
@@ -33,25 +29,28 @@ from audit_portal.returns.answers import (
     typed_answers,
 )
 from audit_portal.returns.carry import carry_forward, previous_submission
-from audit_portal.returns.readiness import Readiness, applicable_items
-from audit_portal.returns.store import (
-    Declaration,
+from audit_portal.returns.context import ReturnContext, ReturnNotFound, load_return, return_scope
+from audit_portal.returns.editing import (
+    ActionDraft,
     ReturnError,
-    accept_return,
-    actions_of,
+    SaveOutcome,
+    action_problems,
     add_action,
-    answers_of,
     as_data,
-    assess_return,
-    profile_of,
     remove_action,
+    save_answers,
+)
+from audit_portal.returns.readiness import applicable_items
+from audit_portal.returns.submitting import (
+    Declaration,
+    accept_return,
+    declaration_problems,
     return_for_amendment,
-    save_answer,
+    submission_document,
     submissions_of,
     submit_return,
 )
-from audit_portal.scoring import applies
-from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
+from audit_portal.web.context import redirect_with_message, render, run_db
 from audit_portal.web.guard import (
     Endpoint,
     GuardedRoute,
@@ -62,69 +61,30 @@ from audit_portal.web.guard import (
 )
 
 
-def return_organisation(db: Session, params: dict) -> int | None:
-    """Scope resolver: the organisation a return belongs to (None: no such return)."""
-    ret = db.get(Return, params["return_id"])
-    return ret.organisation_id if ret else None
+def _catalogue(request: Request) -> Catalogue:
+    return current_catalogue(request.app.state.settings.questionnaires_dir)
 
 
-@dataclass
-class ReturnView:
-    ret: Return
-    campaign: Campaign
-    org: Organisation
-    definition: Definition
-    questionnaire_hash: str
-    answers: dict[str, Answer]
-    actions: list[Action]
-
-    def readiness(self) -> Readiness:
-        return assess_return(self.definition, self.org, self.answers, self.actions)
-
-    @property
-    def editable(self) -> bool:
-        return ReturnStatus(self.ret.status).editable and (
-            self.campaign.status != "closed" or self.ret.status == ReturnStatus.RETURNED
-        )
-
-
-def _load(request: Request, db: Session, return_id: int) -> ReturnView:
-    ret = get_or_404(db, Return, return_id)
-    campaign = get_or_404(db, Campaign, ret.campaign_id)
-    org = get_or_404(db, Organisation, ret.organisation_id)
-    catalogue = current_catalogue(request.app.state.settings.questionnaires_dir)
-    definition = verify_version(
-        db, catalogue, campaign.questionnaire_key, campaign.questionnaire_version
-    )
-    loaded = catalogue.file_for(campaign.questionnaire_key, campaign.questionnaire_version)
-    assert loaded is not None and loaded.content_hash is not None
-    return ReturnView(
-        ret,
-        campaign,
-        org,
-        definition,
-        loaded.content_hash,
-        answers_of(db, ret.id),
-        actions_of(db, ret.id),
-    )
-
-
-async def load_view(request: Request) -> ReturnView:
-    return_id = request.path_params["return_id"]
+async def load_context(request: Request, *, with_answers: bool = True) -> ReturnContext:
+    """The return the URL names (its organisation was checked by the guard), or 404 / 409."""
+    return_id, catalogue = request.path_params["return_id"], _catalogue(request)
     try:
-        return await run_db(request, lambda db: _load(request, db, return_id))
+        return await run_db(
+            request, lambda db: load_return(db, catalogue, return_id, with_answers=with_answers)
+        )
+    except ReturnNotFound:
+        raise HTTPException(404) from None
     except VersionRefused as problem:
         raise HTTPException(409, str(problem)) from None
 
 
-def _answer_fields(answer: Answer | None) -> dict:
-    """What the item template shows: stored values (or None for a new answer)."""
+def answer_fields(answer: Answer | None) -> dict:
+    """What the item template shows: stored values (or nothing for a new answer)."""
     if answer is None:
         return {}
     data = as_data(answer)
-    value = "na" if data.not_applicable else data.value
     fields = {
-        "value": value,
+        "value": "na" if data.not_applicable else data.value,
         "narrative": data.narrative,
         "evidence": data.evidence,
         "na_reason": data.na_reason,
@@ -133,16 +93,19 @@ def _answer_fields(answer: Answer | None) -> dict:
         "carry_note": answer.carry_note,
     }
     if isinstance(data.value, str) and len(data.value) == 10 and data.value[4] == "-":
-        fields.update(
-            year=data.value[:4], month=str(int(data.value[5:7])), day=str(int(data.value[8:]))
-        )
+        year, month, day = data.value.split("-")
+        fields.update(year=year, month=str(int(month)), day=str(int(day)))
     return fields
 
 
-def _typed_fields(item: Item, form) -> dict:  # type: ignore[no-untyped-def]
+def typed_fields(item: Item, form: FormData) -> dict:
     """What the person typed, to show again after an error or conflict: nothing is lost."""
     prefix = field_prefix(item.id)
-    get = lambda name: form.get(f"{prefix}-{name}", "")  # noqa: E731
+
+    def get(name: str) -> str:
+        value = form.get(f"{prefix}-{name}", "")
+        return value if isinstance(value, str) else ""
+
     value = form.getlist(f"{prefix}-value") if item.kind == "multiple_choice" else get("value")
     return {
         "value": value,
@@ -155,178 +118,153 @@ def _typed_fields(item: Item, form) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
+def based_on(form: FormData, item_id: str) -> int | None:
+    return parse_int(form.get(f"{field_prefix(item_id)}-version"), high=MAX_VERSION)
+
+
 # --- overview and sections --------------------------------------------------------------------
 
 
 async def return_overview(request: Request) -> Response:
-    view = await load_view(request)
-    readiness = view.readiness()
-    profile = profile_of(view.org)
-    sections = []
-    for section in view.definition.sections:
-        items = [i for i in section.items if applies(i, profile)]
-        if not items:
-            continue
-        answered = sum(
-            1 for i in items if i.id in view.answers and not as_data(view.answers[i.id]).is_empty
+    the_return = await load_context(request)
+    can_edit = the_return.editable and _can(request, Permission.RETURN_EDIT, the_return)
+    ret, campaign = the_return.ret, the_return.campaign
+
+    def extras(db):  # type: ignore[no-untyped-def]
+        previous = (
+            previous_submission(db, ret, campaign) if can_edit and not the_return.answers else None
         )
-        sections.append((section, len(items), answered))
-    can_edit = view.editable and _can(request, Permission.RETURN_EDIT, view)
-    previous = None
-    if can_edit and not view.answers:
-        previous = await run_db(
-            request, lambda db: previous_submission(db, view.ret, view.campaign)
+        return previous, submissions_of(db, ret.id)
+
+    previous, submissions = await run_db(request, extras)
+    readiness = the_return.readiness()
+    sections = [
+        (
+            section,
+            len(items := the_return.items_of(section)),
+            sum(
+                1
+                for i in items
+                if i.id in the_return.answers and not as_data(the_return.answers[i.id]).is_empty
+            ),
         )
+        for section in the_return.sections()
+    ]
     return render(
         request,
         "returns/overview.html",
         {
-            "title": f"{view.org.name}: {view.campaign.title}",
-            "v": view,
+            "title": f"{the_return.organisation.name}: {campaign.title}",
+            "the_return": the_return,
             "readiness": readiness,
             "sections": sections,
             "previous": previous,
             "can_edit": can_edit,
             "can_review": allows(request.state.actor, Permission.RETURN_REVIEW),
-            "submissions": await run_db(request, lambda db: submissions_of(db, view.ret.id)),
+            "submissions": submissions,
         },
     )
 
 
-def _can(request: Request, permission: Permission, view: ReturnView) -> bool:
-    return allows(request.state.actor, permission, view.org.id)
+def _can(request: Request, permission: Permission, the_return: ReturnContext) -> bool:
+    return allows(request.state.actor, permission, the_return.organisation.id)
 
 
-def _section(view: ReturnView, section_id: str):  # type: ignore[no-untyped-def]
-    sections = view.definition.sections
+def _section(the_return: ReturnContext, section_id: str) -> tuple[int, Section]:
+    sections = the_return.definition.sections
     index = next((n for n, s in enumerate(sections) if s.id == section_id), None)
     if index is None:
         raise HTTPException(404)
     return index, sections[index]
 
 
+def _next_section(the_return: ReturnContext, index: int) -> Section | None:
+    return next(
+        (s for s in the_return.definition.sections[index + 1 :] if the_return.items_of(s)), None
+    )
+
+
+async def _save(
+    request: Request, the_return: ReturnContext, items: list[Item], form: FormData
+) -> SaveOutcome:
+    ctx = audit_context(request)
+    parsed = {item.id: parse_item(the_return.definition, item, form) for item in items}
+    versions = {item.id: based_on(form, item.id) for item in items}
+    return_id = the_return.ret.id
+    try:
+        return await run_db(
+            request, lambda db: save_answers(db, ctx, return_id, parsed, versions), write=True
+        )
+    except ReturnError as problem:
+        raise HTTPException(409, str(problem)) from None
+
+
 async def section_page(request: Request) -> Response:
-    view = await load_view(request)
-    index, section = _section(view, request.path_params["section_id"])
-    profile = profile_of(view.org)
-    items = [i for i in section.items if applies(i, profile)]
-    if not view.editable:
-        return RedirectResponse(f"/returns/{view.ret.id}", status_code=303)
-    fields = {i.id: _answer_fields(view.answers.get(i.id)) for i in items}
-    errors: dict[str, dict] = {}
-    conflicts: dict[str, dict] = {}
+    the_return = await load_context(request)
+    index, section = _section(the_return, request.path_params["section_id"])
+    items = the_return.items_of(section)
+    if not the_return.editable:
+        return RedirectResponse(f"/returns/{the_return.ret.id}", status_code=303)
+    fields = {i.id: answer_fields(the_return.answers.get(i.id)) for i in items}
+    outcome = SaveOutcome()
     if request.method == "POST":
         form = await request.form()
-        outcome = await _save_items(request, view, items, form)
+        outcome = await _save(request, the_return, items, form)
         if outcome.all_saved:
-            nxt = _next_section(view, index)
+            following = _next_section(the_return, index)
             target = (
-                f"/returns/{view.ret.id}/sections/{nxt.id}"
-                if nxt
-                else f"/returns/{view.ret.id}/check"
+                f"/returns/{the_return.ret.id}/sections/{following.id}"
+                if following
+                else f"/returns/{the_return.ret.id}/check"
             )
             return RedirectResponse(target, status_code=303)
-        errors, conflicts = outcome.errors, outcome.conflicts
         for item in items:
-            if item.id in errors or item.id in conflicts:
-                fields[item.id] = {
-                    **_typed_fields(item, form),
-                    "version": outcome.versions.get(item.id, fields[item.id].get("version")),
-                }
-    actions = {}
-    for action in view.actions:
-        actions.setdefault(action.item_id, []).append(action)
+            if item.id in outcome.errors or item.id in outcome.conflicts:
+                version = outcome.version(item.id) or fields[item.id].get("version")
+                fields[item.id] = {**typed_fields(item, form), "version": version}
     return render(
         request,
         "returns/section.html",
         {
             "title": section.title,
-            "v": view,
+            "the_return": the_return,
             "section": section,
             "items": items,
             "number": index + 1,
             "fields": fields,
-            "errors": errors,
-            "conflicts": conflicts,
-            "actions": actions,
+            "errors": outcome.errors,
+            "conflicts": {k: answer_fields(a) for k, a in outcome.conflicts.items()},
+            "actions": the_return.actions_by_item(),
             "less_effective": {
-                p.value for p in view.definition.rating_scale.points if p.less_effective
+                p.value for p in the_return.definition.rating_scale.points if p.less_effective
             },
         },
-        status_code=400 if errors or conflicts else 200,
+        status_code=400 if outcome.errors or outcome.conflicts else 200,
     )
-
-
-def _next_section(view: ReturnView, index: int):  # type: ignore[no-untyped-def]
-    profile = profile_of(view.org)
-    for section in view.definition.sections[index + 1 :]:
-        if any(applies(i, profile) for i in section.items):
-            return section
-    return None
-
-
-@dataclass
-class SaveOutcome:
-    errors: dict[str, dict]
-    conflicts: dict[str, dict]  # item id -> the newer stored answer's fields
-    versions: dict[str, int]
-    saved_at: str = ""
-
-    @property
-    def all_saved(self) -> bool:
-        return not self.errors and not self.conflicts
-
-
-async def _save_items(request: Request, view: ReturnView, items: list[Item], form) -> SaveOutcome:  # type: ignore[no-untyped-def]
-    ctx: AuditContext = audit_context(request)
-    parsed = {item.id: parse_item(view.definition, item, form) for item in items}
-    outcome = SaveOutcome({k: p.errors for k, p in parsed.items() if p.errors}, {}, {})
-
-    def work(db: Session) -> None:
-        ret, campaign = db.get(Return, view.ret.id), db.get(Campaign, view.campaign.id)
-        for item in items:
-            result = parsed[item.id]
-            if result.answer is None:
-                continue
-            raw = form.get(f"{field_prefix(item.id)}-version", "")
-            based_on = parse_int(raw, high=MAX_VERSION)
-            if based_on is None and result.answer.is_empty and item.id not in view.answers:
-                continue  # nothing typed for a new item: nothing to save
-            saved = save_answer(db, ctx, ret, campaign, item.id, result.answer, based_on)
-            outcome.versions[item.id] = saved.answer.version if saved.answer else 0
-            if saved.conflict and saved.answer is not None:
-                outcome.conflicts[item.id] = _answer_fields(saved.answer)
-
-    try:
-        await run_db(request, work, write=True)
-    except ReturnError as problem:
-        raise HTTPException(409, str(problem)) from None
-    outcome.saved_at = utcnow().strftime("%H:%M")
-    return outcome
 
 
 async def autosave_item(request: Request) -> Response:
     """htmx: save one item as it changes; answer with its status line (and its new version)."""
-    view = await load_view(request)
+    the_return = await load_context(request, with_answers=False)
     try:
-        item = find_item(view.definition, request.path_params["item_id"], profile_of(view.org))
+        item = find_item(the_return.definition, request.path_params["item_id"], the_return.profile)
     except UnknownItem as problem:
         raise HTTPException(400, str(problem)) from None
     form = await request.form()
-    outcome = await _save_items(request, view, [item], form)
+    outcome = await _save(request, the_return, [item], form)
+    conflict = outcome.conflicts.get(item.id)
     # 200 on purpose for validation errors and conflicts: htmx 2 swaps only 2xx responses.
     return render(
         request,
         "partials/save_status.html",
         {
             "item": item,
-            "v": view,
-            "outcome": outcome,
+            "the_return": the_return,
+            "saved_at": clock.local(clock.now()),
             "errors": outcome.errors.get(item.id, {}),
-            "conflict": outcome.conflicts.get(item.id),
-            "version": outcome.versions.get(item.id),
+            "conflict": answer_fields(conflict) if conflict is not None else None,
+            "version": outcome.version(item.id),
             "fid": field_prefix(item.id),
-            "scale": view.definition.rating_scale,
         },
     )
 
@@ -334,76 +272,65 @@ async def autosave_item(request: Request) -> Response:
 # --- actions ------------------------------------------------------------------------------------
 
 
-async def action_add(request: Request) -> Response:
-    view = await load_view(request)
-    item_id = request.path_params["item_id"]
-    if view.definition.item(item_id) is None:
-        raise HTTPException(400, f"{item_id} is not a question in this questionnaire")
-    form = await request.form()
-    what, owner = str(form.get("what", "")).strip(), str(form.get("owner", "")).strip()
-    anchor = f"/returns/{view.ret.id}/sections/{item_id.rsplit('.', 1)[0]}#{field_prefix(item_id)}"
+def _action_draft(form: FormData) -> tuple[ActionDraft, dict[str, str]]:
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value.strip() if isinstance(value, str) else ""
+
+    problems: dict[str, str] = {}
     try:
-        target = date.fromisoformat(str(form.get("target_date", "")))
-    except ValueError:
-        target = None
-    problems = [
-        m
-        for ok, m in (
-            (what, "say what will be done"),
-            (owner, "say who owns the action"),
-            (target, "give a target date as year-month-day"),
+        target = parse_date_parts(
+            text("target_date-day"),
+            text("target_date-month"),
+            text("target_date-year"),
+            what="the target date",
         )
-        if not ok
-    ]
-    if len(what) > 2000 or len(owner) > 200:
-        problems.append("keep the action under 2,000 characters and the owner under 200")
+        if target is None:
+            problems["target_date"] = "Enter the target date"
+    except DateProblem as problem:
+        target, problems["target_date"] = None, str(problem)
+    return ActionDraft(text("what"), text("owner"), target), problems
+
+
+async def action_add(request: Request) -> Response:
+    the_return = await load_context(request, with_answers=False)
+    item_id = request.path_params["item_id"]
+    if the_return.definition.item(item_id) is None:
+        raise HTTPException(400, f"{item_id} is not a question in this questionnaire")
+    draft, problems = _action_draft(await request.form())
+    problems = {**action_problems(draft, clock.today()), **problems}
+    anchor = (
+        f"/returns/{the_return.ret.id}/sections/{item_id.rsplit('.', 1)[0]}#{field_prefix(item_id)}"
+    )
     if problems:
         return await redirect_with_message(
-            request, anchor, "The action was not added: " + "; ".join(problems) + "."
+            request,
+            anchor,
+            "The action was not added: " + "; ".join(problems.values()) + ".",
+            "important",
         )
-    ctx = audit_context(request)
-
-    def work(db: Session) -> None:
-        add_action(
-            db,
-            ctx,
-            db.get(Return, view.ret.id),
-            db.get(Campaign, view.campaign.id),
-            item_id,
-            what,
-            owner,
-            target,
-        )  # type: ignore[arg-type]
-
+    ctx, return_id = audit_context(request), the_return.ret.id
     try:
-        await run_db(request, work, write=True)
+        await run_db(request, lambda db: add_action(db, ctx, return_id, item_id, draft), write=True)
     except ReturnError as problem:
         raise HTTPException(409, str(problem)) from None
     return await redirect_with_message(request, anchor, "Action added.")
 
 
 async def action_delete(request: Request) -> Response:
-    view = await load_view(request)
-    action_id, ctx = request.path_params["action_id"], audit_context(request)
-
-    def work(db: Session) -> str | None:
-        action = db.get(Action, action_id)
-        if action is None or action.return_id != view.ret.id:
-            return None  # already removed (a double click, or a colleague): nothing to do
-        remove_action(
-            db, ctx, db.get(Return, view.ret.id), db.get(Campaign, view.campaign.id), action
-        )
-        return action.item_id
-
+    return_id, action_id = request.path_params["return_id"], request.path_params["action_id"]
+    ctx = audit_context(request)
     try:
-        item_id = await run_db(request, work, write=True)
+        item_id = await run_db(
+            request, lambda db: remove_action(db, ctx, return_id, action_id), write=True
+        )
     except ReturnError as problem:
         raise HTTPException(409, str(problem)) from None
     if item_id is None:
         return await redirect_with_message(
-            request, f"/returns/{view.ret.id}", "That action had already been removed."
+            request, f"/returns/{return_id}", "That action had already been removed."
         )
-    anchor = f"/returns/{view.ret.id}/sections/{item_id.rsplit('.', 1)[0]}#{field_prefix(item_id)}"
+    anchor = f"/returns/{return_id}/sections/{item_id.rsplit('.', 1)[0]}#{field_prefix(item_id)}"
     return await redirect_with_message(request, anchor, "Action removed.")
 
 
@@ -411,9 +338,8 @@ async def action_delete(request: Request) -> Response:
 
 
 async def check_answers(request: Request) -> Response:
-    view = await load_view(request)
-    readiness = view.readiness()
-    profile = profile_of(view.org)
+    the_return = await load_context(request)
+    readiness = the_return.readiness()
     problems: dict[str, list[str]] = {}
     for p in readiness.problems:
         problems.setdefault(p.item_id, []).append(p.message)
@@ -422,64 +348,53 @@ async def check_answers(request: Request) -> Response:
         "returns/check.html",
         {
             "title": "Check your answers",
-            "v": view,
+            "the_return": the_return,
             "readiness": readiness,
             "problems": problems,
-            "items": applicable_items(view.definition, profile),
-            "answers": {k: as_data(a) for k, a in view.answers.items()},
-            "actions": view.actions,
-            "can_submit": _can(request, Permission.RETURN_SUBMIT, view) and view.editable,
+            "items": applicable_items(the_return.definition, the_return.profile),
+            "answers": {k: as_data(a) for k, a in the_return.answers.items()},
+            "actions": the_return.actions_by_item(),
+            "can_submit": _can(request, Permission.RETURN_SUBMIT, the_return)
+            and the_return.editable,
         },
     )
 
 
 async def submit_page(request: Request) -> Response:
-    view = await load_view(request)
-    readiness = view.readiness()
+    the_return = await load_context(request)
+    if not the_return.editable:
+        return RedirectResponse(f"/returns/{the_return.ret.id}", status_code=303)
+    readiness = the_return.readiness()
     errors: dict[str, str] = {}
     values = {"name": request.state.actor.full_name, "role": "", "confirm": ""}
-    if not view.editable:
-        return RedirectResponse(f"/returns/{view.ret.id}", status_code=303)
     if request.method == "POST":
         form = await request.form()
         values = {k: str(form.get(k, "")).strip() for k in ("name", "role", "confirm")}
-        if not values["name"]:
-            errors["name"] = "Enter your full name"
-        if not values["role"]:
-            errors["role"] = "Enter your role, for example Headteacher or Chair of governors"
-        if values["confirm"] != "yes":
-            errors["confirm"] = "Confirm the declaration to submit the return"
+        errors = declaration_problems(values["name"], values["role"], values["confirm"] == "yes")
         if not readiness.ready:
             errors["ready"] = "The return is not ready to submit: check your answers first"
         if not errors:
             ctx, today = audit_context(request), clock.today()
-
-            def work(db: Session) -> int:
-                submission = submit_return(
-                    db,
-                    ctx,
-                    db.get(Return, view.ret.id),
-                    db.get(Campaign, view.campaign.id),
-                    view.definition,
-                    view.questionnaire_hash,
-                    Declaration(values["name"][:200], values["role"][:200], today),
-                )
-                return submission.revision
-
+            declaration = Declaration(values["name"], values["role"], today)
+            return_id, definition = the_return.ret.id, the_return.definition
+            digest = the_return.questionnaire_hash
             try:
-                revision = await run_db(request, work, write=True)
+                submission = await run_db(
+                    request,
+                    lambda db: submit_return(db, ctx, return_id, definition, digest, declaration),
+                    write=True,
+                )
             except ReturnError as problem:
                 errors["ready"] = str(problem)
             else:
-                due = follow_up_due(today, view.campaign.follow_up_months)
                 return render(
                     request,
                     "returns/submitted.html",
                     {
                         "title": "Return submitted",
-                        "v": view,
-                        "revision": revision,
-                        "due": due,
+                        "the_return": the_return,
+                        "revision": submission.revision,
+                        "due": follow_up_due(today, the_return.campaign.follow_up_months),
                     },
                 )
     return render(
@@ -487,7 +402,7 @@ async def submit_page(request: Request) -> Response:
         "returns/submit.html",
         {
             "title": "Sign and submit",
-            "v": view,
+            "the_return": the_return,
             "readiness": readiness,
             "errors": errors,
             "values": values,
@@ -497,90 +412,75 @@ async def submit_page(request: Request) -> Response:
 
 
 async def submission_view(request: Request) -> Response:
-    view = await load_view(request)
-    revision = request.path_params["revision"]
-    submissions = await run_db(request, lambda db: submissions_of(db, view.ret.id))
+    the_return = await load_context(request, with_answers=False)
+    revision, return_id = request.path_params["revision"], the_return.ret.id
+    submissions = await run_db(request, lambda db: submissions_of(db, return_id))
     submission = next((s for s in submissions if s.revision == revision), None)
     if submission is None:
         raise HTTPException(404)
     if request.url.path.endswith(".json"):
-        payload = {
-            "return_id": view.ret.id,
-            "revision": submission.revision,
-            "submitted_at": submission.submitted_at.isoformat(),
-            "declaration": {
-                "name": submission.declaration_name,
-                "role": submission.declaration_role,
-                "date": submission.declaration_date.isoformat(),
-            },
-            "questionnaire": {
-                "key": submission.questionnaire_key,
-                "version": submission.questionnaire_version,
-                "sha256": submission.questionnaire_hash,
-            },
-            **submission.content,
-        }
-        filename = f"return-{view.ret.id}-revision-{revision}.json"
+        filename = f"return-{return_id}-revision-{revision}.json"
         return JSONResponse(
-            payload, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+            submission_document(return_id, submission),
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return render(
         request,
         "returns/submission.html",
         {
             "title": f"Submitted return, revision {revision}",
-            "v": view,
-            "s": submission,
+            "the_return": the_return,
+            "submission": submission,
         },
     )
 
 
 async def amend(request: Request) -> Response:
-    view = await load_view(request)
-    reason, ctx = str((await request.form()).get("reason", "")), audit_context(request)
+    return_id, ctx = request.path_params["return_id"], audit_context(request)
+    reason = str((await request.form()).get("reason", ""))
     try:
         await run_db(
-            request,
-            lambda db: return_for_amendment(db, ctx, db.get(Return, view.ret.id), reason),
-            write=True,
+            request, lambda db: return_for_amendment(db, ctx, return_id, reason), write=True
         )
     except ReturnError as problem:
-        return await redirect_with_message(request, f"/returns/{view.ret.id}", str(problem))
+        return await redirect_with_message(
+            request, f"/returns/{return_id}", str(problem), "important"
+        )
     return await redirect_with_message(
-        request, f"/returns/{view.ret.id}", "The return has been returned for amendment."
+        request, f"/returns/{return_id}", "The return has been returned for amendment."
     )
 
 
 async def accept(request: Request) -> Response:
-    view = await load_view(request)
-    ctx = audit_context(request)
+    return_id, ctx = request.path_params["return_id"], audit_context(request)
     try:
-        await run_db(
-            request, lambda db: accept_return(db, ctx, db.get(Return, view.ret.id)), write=True
-        )
+        await run_db(request, lambda db: accept_return(db, ctx, return_id), write=True)
     except ReturnError as problem:
-        return await redirect_with_message(request, f"/returns/{view.ret.id}", str(problem))
+        return await redirect_with_message(
+            request, f"/returns/{return_id}", str(problem), "important"
+        )
     return await redirect_with_message(
-        request, f"/returns/{view.ret.id}", "The return has been accepted."
+        request, f"/returns/{return_id}", "The return has been accepted."
     )
 
 
 async def carry_forward_answers(request: Request) -> Response:
-    view = await load_view(request)
-    ctx = audit_context(request)
-    catalogue = current_catalogue(request.app.state.settings.questionnaires_dir)
-
-    def work(db: Session) -> int:
-        ret, campaign = db.get(Return, view.ret.id), db.get(Campaign, view.campaign.id)
-        return carry_forward(db, ctx, ret, campaign, view.definition, catalogue)
-
+    the_return = await load_context(request, with_answers=False)
+    ctx, catalogue = audit_context(request), _catalogue(request)
+    return_id, definition = the_return.ret.id, the_return.definition
     try:
-        copied = await run_db(request, work, write=True)
+        copied = await run_db(
+            request,
+            lambda db: carry_forward(db, ctx, return_id, definition, catalogue),
+            write=True,
+        )
     except ReturnError as problem:
-        return await redirect_with_message(request, f"/returns/{view.ret.id}", str(problem))
+        return await redirect_with_message(
+            request, f"/returns/{return_id}", str(problem), "important"
+        )
     return await redirect_with_message(
         request,
-        f"/returns/{view.ret.id}",
+        f"/returns/{return_id}",
         f"{copied} answers were copied from your last return. Check each one: they are marked "
         "‘carried forward’ until you save them.",
     )
@@ -588,11 +488,13 @@ async def carry_forward_answers(request: Request) -> Response:
 
 async def summary(request: Request) -> Response:
     """The organisation's own summary (page or PDF): the latest submission, or the draft so far."""
-    view = await load_view(request)
-    submissions = await run_db(request, lambda db: submissions_of(db, view.ret.id))
-    latest = submissions[-1] if submissions and not view.editable else None
-    readiness = view.readiness()
-    due = follow_up_due(latest.declaration_date, view.campaign.follow_up_months) if latest else None
+    the_return = await load_context(request)
+    return_id = the_return.ret.id
+    submissions = await run_db(request, lambda db: submissions_of(db, return_id))
+    latest = submissions[-1] if submissions and not the_return.editable else None
+    readiness = the_return.readiness()
+    months = the_return.campaign.follow_up_months
+    due = follow_up_due(latest.declaration_date, months) if latest else None
     signed = (
         (
             f"Signed by {latest.declaration_name}, {latest.declaration_role}, on "
@@ -602,27 +504,32 @@ async def summary(request: Request) -> Response:
         else "Not yet submitted: ratings so far"
     )
     data = build_summary(
-        definition=view.definition,
+        definition=the_return.definition,
         score=readiness.score,
-        answers={k: as_data(a) for k, a in view.answers.items()},
-        actions=view.actions,
-        organisation=view.org.name,
+        answers={k: as_data(a) for k, a in the_return.answers.items()},
+        actions=the_return.actions,
+        organisation=the_return.organisation.name,
         partnership=request.app.state.settings.partnership_name,
-        campaign=view.campaign.title,
-        status=ReturnStatus(view.ret.status).label,
+        campaign=the_return.campaign.title,
+        status=ReturnStatus(the_return.ret.status).label,
         follow_up_due=due,
         signed=signed,
     )
     if request.url.path.endswith(".pdf"):
-        filename = f"safeguarding-summary-{view.ret.id}.pdf"
+        filename = f"safeguarding-summary-{return_id}.pdf"
         return Response(
             summary_pdf(data),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return render(
-        request, "returns/summary.html", {"title": "Summary for your board", "v": view, "s": data}
+        request,
+        "returns/summary.html",
+        {"title": "Summary for your board", "the_return": the_return, "summary": data},
     )
+
+
+# --- routes -------------------------------------------------------------------------------------
 
 
 def keep_answers(request: Request, form: FormData) -> KeptTyping:
@@ -631,6 +538,11 @@ def keep_answers(request: Request, form: FormData) -> KeptTyping:
     section = params.get("section_id") or str(params.get("item_id", "")).rsplit(".", 1)[0]
     back = f"/returns/{params['return_id']}" + (f"/sections/{section}" if section else "")
     return KeptTyping(typed_answers(form), back)
+
+
+def return_organisation(db, params: dict) -> int | None:  # type: ignore[no-untyped-def]
+    """Scope resolver: the organisation a return belongs to (None: no such return)."""
+    return return_scope(db, params["return_id"])
 
 
 def on_return(

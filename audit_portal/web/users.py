@@ -2,68 +2,47 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import Session, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit_portal.accounts import sessions
 from audit_portal.accounts.users import (
     AccountError,
-    add_membership,
-    create_user,
-    invitation_email,
-    remove_membership,
-    set_active,
+    PersonNotFound,
+    active_organisations,
+    add_role,
+    get_person,
+    invite_person,
+    list_people,
+    memberships_of,
+    remove_role,
+    resend_invitation,
+    set_account_active,
 )
-from audit_portal.models import Membership, Organisation, Role, User
+from audit_portal.models import Role
 from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission
 from audit_portal.web.admin_forms import InviteForm, RoleForm
-from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
+from audit_portal.web.context import redirect_with_message, render, run_db
 from audit_portal.web.guard import audit_context, page
 
 
-def _organisation_choices(db: Session) -> list[SelectChoice]:
-    orgs = db.exec(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.status == "active")
-        .order_by(Organisation.name)
-    ).all()
+def _organisation_choices(organisations: list[tuple[int, str]]) -> list[SelectChoice]:
     return [
         SelectChoice("", "Not an organisation role"),
-        *(SelectChoice(str(i), n) for i, n in orgs),
+        *(SelectChoice(str(i), n) for i, n in organisations),
     ]
 
 
-def _id_or_none(raw: str | None) -> int | None:
-    return parse_id(raw)
-
-
 async def user_list(request: Request) -> Response:
-    search = request.query_params.get("search", "").strip().lower()[:100]
-
-    def load(db: Session) -> list[tuple[User, list[str]]]:
-        query = select(User).order_by(User.full_name)
-        if search:
-            like = f"%{search}%"
-            query = query.where(
-                func.lower(User.email).like(like) | func.lower(User.full_name).like(like)
-            )
-        users = db.exec(query.limit(500)).all()
-        roles: dict[int, list[str]] = {}
-        for m in db.exec(select(Membership)).all():
-            roles.setdefault(m.user_id, []).append(m.role)
-        return [(u, sorted(roles.get(u.id, []))) for u in users]
-
-    rows = await run_db(request, load)
+    search = request.query_params.get("search", "").strip()[:100]
+    rows = await run_db(request, lambda db: list_people(db, search))
     return render(request, "users/list.html", {"title": "People", "rows": rows, "search": search})
 
 
 async def user_invite(request: Request) -> Response:
-    choices = await run_db(request, _organisation_choices)
+    choices = _organisation_choices(await run_db(request, active_organisations))
     if request.method == "POST":
         form = InviteForm(await request.form())
     else:
@@ -75,88 +54,95 @@ async def user_invite(request: Request) -> Response:
             request, "users/invite.html", context, status_code=400 if form.errors else 200
         )
     settings, ctx, actor = request.app.state.settings, audit_context(request), request.state.actor
-
-    def work(db: Session) -> tuple[int, str]:
-        user = create_user(
-            db,
-            ctx,
-            email=form.email.data,
-            full_name=form.full_name.data,
-            role=Role(form.role.data),
-            organisation_id=_id_or_none(form.organisation_id.data),
-        )
-        email = invitation_email(db, settings, user, invited_by=actor.full_name)
-        return user.id, email.status
-
+    email, full_name = form.email.data, form.full_name.data
+    role, organisation_id = Role(form.role.data), parse_id(form.organisation_id.data)
     try:
-        user_id, status = await run_db(request, work, write=True)
+        user, sent = await run_db(
+            request,
+            lambda db: invite_person(
+                db,
+                settings,
+                ctx,
+                email=email,
+                full_name=full_name,
+                role=role,
+                organisation_id=organisation_id,
+                invited_by=actor.full_name,
+            ),
+            write=True,
+        )
     except AccountError as problem:
         target = form.organisation_id if "organisation" in str(problem) else form.email
         target.errors = [str(problem)]
         return render(request, "users/invite.html", context, status_code=400)
     text = (
         "Invitation sent."
-        if status != "failed"
+        if sent.status != "failed"
         else (
             "The account was created but the invitation email could not be sent: "
             "use ‘Send the invitation again’."
         )
     )
-    return await redirect_with_message(request, f"/users/{user_id}", text)
+    return await redirect_with_message(request, f"/users/{user.id}", text)
 
 
 async def user_view(request: Request) -> Response:
     user_id = request.path_params["user_id"]
 
-    def load(db: Session) -> dict:
-        user = get_or_404(db, User, user_id)
-        memberships = db.exec(
-            select(Membership, Organisation)
-            .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
-            .where(Membership.user_id == user_id)
-        ).all()
-        return {"user": user, "memberships": memberships, "choices": _organisation_choices(db)}
+    def load(db):  # type: ignore[no-untyped-def]
+        return get_person(db, user_id), memberships_of(db, user_id), active_organisations(db)
 
-    data = await run_db(request, load)
+    try:
+        user, memberships, organisations = await run_db(request, load)
+    except PersonNotFound:
+        raise HTTPException(404) from None
     form = RoleForm()
-    form.organisation_id.choices = data.pop("choices")
+    form.organisation_id.choices = _organisation_choices(organisations)
     return render(
-        request, "users/view.html", {"title": data["user"].full_name, **data, "form": form}
+        request,
+        "users/view.html",
+        {"title": user.full_name, "user": user, "memberships": memberships, "form": form},
     )
+
+
+async def _change(request: Request, change, done: str) -> Response:  # type: ignore[no-untyped-def]
+    """Run one change to an account and go back to its page with what happened."""
+    user_id = request.path_params["user_id"]
+    try:
+        await run_db(request, change, write=True)
+    except PersonNotFound:
+        raise HTTPException(404) from None
+    except AccountError as problem:
+        return await redirect_with_message(request, f"/users/{user_id}", str(problem), "important")
+    return await redirect_with_message(request, f"/users/{user_id}", done)
 
 
 async def user_add_role(request: Request) -> Response:
     user_id, ctx = request.path_params["user_id"], audit_context(request)
     form = RoleForm(await request.form())
     if form.role.data not in {r.value for r in Role}:
-        return await redirect_with_message(request, f"/users/{user_id}", "Choose a role to add.")
-    role, organisation_id = Role(form.role.data), _id_or_none(form.organisation_id.data)
-
-    def work(db: Session) -> None:
-        add_membership(db, ctx, get_or_404(db, User, user_id), role, organisation_id)
-
-    try:
-        await run_db(request, work, write=True)
-    except AccountError as problem:
-        return await redirect_with_message(request, f"/users/{user_id}", str(problem))
-    return await redirect_with_message(request, f"/users/{user_id}", "The role has been added.")
+        return await redirect_with_message(
+            request, f"/users/{user_id}", "Choose a role to add.", "important"
+        )
+    role, organisation_id = Role(form.role.data), parse_id(form.organisation_id.data)
+    return await _change(
+        request,
+        lambda db: add_role(db, ctx, user_id, role, organisation_id),
+        "The role has been added.",
+    )
 
 
 async def user_remove_role(request: Request) -> Response:
     user_id, ctx = request.path_params["user_id"], audit_context(request)
-    membership_id = _id_or_none(str((await request.form()).get("membership_id", "")))
+    membership_id = parse_id((await request.form()).get("membership_id"))
     if membership_id is None:
-        return await redirect_with_message(request, f"/users/{user_id}", "Choose a role to remove.")
-
-    def work(db: Session) -> None:
-        membership = db.get(Membership, membership_id) if membership_id else None
-        if membership is None or membership.user_id != user_id:
-            raise HTTPException(404)
-        remove_membership(db, ctx, membership)
-
-    await run_db(request, work, write=True)
-    return await redirect_with_message(
-        request, f"/users/{user_id}", "The role has been removed. It stops working at once."
+        return await redirect_with_message(
+            request, f"/users/{user_id}", "Choose a role to remove.", "important"
+        )
+    return await _change(
+        request,
+        lambda db: remove_role(db, ctx, user_id, membership_id),
+        "The role has been removed. It stops working at once.",
     )
 
 
@@ -165,51 +151,35 @@ async def user_set_active(request: Request) -> Response:
     choice = (await request.form()).get("active")
     if choice not in {"yes", "no"}:
         return await redirect_with_message(
-            request, f"/users/{user_id}", "Choose whether to enable or disable the account."
+            request,
+            f"/users/{user_id}",
+            "Choose whether to enable or disable the account.",
+            "important",
         )
-    active = choice == "yes"
-    if user_id == request.state.actor.user_id and not active:
-        return await redirect_with_message(
-            request, f"/users/{user_id}", "You cannot disable your own account."
-        )
-
-    def work(db: Session) -> None:
-        user = get_or_404(db, User, user_id)
-        set_active(db, ctx, user, active)
-        if not active:
-            sessions.end_all_for_user(db, user.id)
-
-    await run_db(request, work, write=True)
-    text = (
+    active, acting = choice == "yes", request.state.actor.user_id
+    return await _change(
+        request,
+        lambda db: set_account_active(db, ctx, user_id, active, acting_user_id=acting),
         "The account has been enabled."
         if active
-        else "The account has been disabled and signed out."
+        else "The account has been disabled and signed out.",
     )
-    return await redirect_with_message(request, f"/users/{user_id}", text)
 
 
 async def user_reinvite(request: Request) -> Response:
-    user_id, settings, actor = (
-        request.path_params["user_id"],
-        request.app.state.settings,
-        request.state.actor,
-    )
-
-    def work(db: Session) -> str:
-        user = get_or_404(db, User, user_id)
-        if user.password_hash:
-            raise AccountError(
-                "This person has already set a password: they can reset it from the sign-in page."
-            )
-        return invitation_email(db, settings, user, invited_by=actor.full_name).status
-
+    user_id, settings = request.path_params["user_id"], request.app.state.settings
+    invited_by = request.state.actor.full_name
     try:
-        status = await run_db(request, work, write=True)
+        sent = await run_db(
+            request, lambda db: resend_invitation(db, settings, user_id, invited_by), write=True
+        )
+    except PersonNotFound:
+        raise HTTPException(404) from None
     except AccountError as problem:
-        return await redirect_with_message(request, f"/users/{user_id}", str(problem))
+        return await redirect_with_message(request, f"/users/{user_id}", str(problem), "important")
     text = (
         "Invitation sent again."
-        if status != "failed"
+        if sent.status != "failed"
         else "The invitation email could not be sent."
     )
     return await redirect_with_message(request, f"/users/{user_id}", text)

@@ -9,10 +9,9 @@ import pytest
 from pypdf import PdfReader
 from reportlab.graphics.shapes import Drawing
 
-from audit_portal.questionnaires.pdf import a4_document
+from audit_portal.pdf import a4_document, markup_escape, para
 from audit_portal.reports.charts import RagRow, rag_distribution_chart, share_bar_chart
 from audit_portal.reports.figures import Share
-from audit_portal.reports.pdf_text import markup_escape, para
 from audit_portal.reports.suppression import Cell
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -58,7 +58,7 @@ def test_percent_is_within_half_a_point_of_the_exact_value(nd: tuple[int, int]) 
     percent = Share(n, d).percent
     assert percent is not None
     # |percent - 100n/d| <= 1/2, and exactly half only ever rounds up: both in integers.
-    assert -d < 2 * (100 * n - percent * d) <= d
+    assert -d <= 2 * (100 * n - percent * d) < d
 
 
 @pytest.mark.parametrize(

@@ -9,16 +9,18 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from audit_portal.audit import AuditContext
-from audit_portal.config import PROJECT_ROOT
+from audit_portal.campaigns import invitation_list, open_campaign
+from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.db import session_scope
 from audit_portal.models import AuditEvent, Campaign, Organisation, Return, ReturnStatus
 from audit_portal.organisations import note_intelligence
 from audit_portal.questionnaires import load_catalogue
 from audit_portal.returns.answers import AnswerData
-from audit_portal.returns.store import ReturnError, invitation_list, open_campaign, save_answer
+from audit_portal.returns.editing import ReturnError, lock_for_edit, save_answer
 from tests.personas import World
 
-SCHOOLS = load_catalogue(PROJECT_ROOT / "questionnaires").get("section-175-schools", "2025.1")
+CATALOGUE = load_catalogue(PROJECT_ROOT / "questionnaires")
+SCHOOLS = CATALOGUE.get("section-175-schools", "2025.1")
 ALICE = AuditContext(None, "alice@test.example")  # actors for invitations and campaigns
 
 
@@ -72,24 +74,24 @@ def test_invitation_list_follows_audience_and_selection(clean_db: Engine, world:
         assert names(flags=["safeguarding-concern"]) == ["Alpha Primary School"]
 
 
-def test_opening_creates_one_return_per_organisation_once(clean_db: Engine, world: World) -> None:
+def test_opening_creates_one_return_per_organisation_once(
+    clean_db: Engine, world: World, settings: Settings
+) -> None:
     with session_scope(clean_db, write=True) as db:
         campaign = new_campaign(db)
-        orgs = invitation_list(db, SCHOOLS, {})
-        assert len(open_campaign(db, ALICE, campaign, orgs)) == 2
-        assert open_campaign(db, ALICE, campaign, orgs) == [], "adding later never duplicates"
+        assert open_campaign(db, settings, ALICE, CATALOGUE, campaign.id).returns_created == 2
+        again = open_campaign(db, settings, ALICE, CATALOGUE, campaign.id)
+        assert again.returns_created == 0, "opening again never duplicates"
         assert campaign.status == "open"
         assert {
             r.status for r in db.exec(select(Return).where(Return.campaign_id == campaign.id)).all()
         } == {"not_started"}
 
 
-def setup_return(engine: Engine, world: World) -> tuple[int, int]:
+def setup_return(engine: Engine, world: World, settings: Settings) -> tuple[int, int]:
     with session_scope(engine, write=True) as db:
-        campaign = new_campaign(db)
-        open_campaign(
-            db, ALICE, campaign, invitation_list(db, SCHOOLS, {"organisation_ids": [world.org_a]})
-        )
+        campaign = new_campaign(db, organisation_ids=[world.org_a])
+        open_campaign(db, settings, ALICE, CATALOGUE, campaign.id)
         ret = db.exec(select(Return).where(Return.campaign_id == campaign.id)).one()
         return campaign.id, ret.id
 
@@ -98,14 +100,14 @@ def save(
     engine: Engine, ctx: AuditContext, ids: tuple[int, int], data: AnswerData, based_on: int | None
 ):  # type: ignore[no-untyped-def]
     with session_scope(engine, write=True) as db:
-        campaign, ret = db.get(Campaign, ids[0]), db.get(Return, ids[1])
-        return save_answer(db, ctx, ret, campaign, "s175.1.1", data, based_on)
+        ret = lock_for_edit(db, ids[1])
+        return save_answer(db, ctx, ret, "s175.1.1", data, based_on)
 
 
 def test_a_conflicting_save_is_refused_with_the_newer_answer(
-    clean_db: Engine, world: World
+    clean_db: Engine, world: World, settings: Settings
 ) -> None:
-    ids = setup_return(clean_db, world)
+    ids = setup_return(clean_db, world, settings)
     alice, bob_ctx = people(world)
     first = save(clean_db, alice, ids, AnswerData(3, narrative="Alice"), None)
     assert first.saved and first.answer.version == 1
@@ -122,8 +124,10 @@ def test_a_conflicting_save_is_refused_with_the_newer_answer(
         assert [e.actor_label for e in saves] == ["alice@test.example", "bob@test.example"]
 
 
-def test_frozen_and_closed_returns_refuse_changes(clean_db: Engine, world: World) -> None:
-    ids = setup_return(clean_db, world)
+def test_frozen_and_closed_returns_refuse_changes(
+    clean_db: Engine, world: World, settings: Settings
+) -> None:
+    ids = setup_return(clean_db, world, settings)
     with session_scope(clean_db, write=True) as db:
         db.get(Return, ids[1]).status = ReturnStatus.SUBMITTED.value
     with pytest.raises(ReturnError, match="frozen record"):
@@ -163,18 +167,18 @@ def _race(
 
 
 def test_simultaneous_first_saves_never_fail_and_never_overwrite(
-    clean_db: Engine, world: World
+    clean_db: Engine, world: World, settings: Settings
 ) -> None:
-    ids = setup_return(clean_db, world)
+    ids = setup_return(clean_db, world, settings)
     alice, _ = people(world)
     results = _race(clean_db, ids, alice, based_on=None)
     assert sum(r.saved for r in results) == 1 and sum(r.conflict for r in results) == 5
 
 
 def test_simultaneous_updates_of_one_version_let_exactly_one_through(
-    clean_db: Engine, world: World
+    clean_db: Engine, world: World, settings: Settings
 ) -> None:
-    ids = setup_return(clean_db, world)
+    ids = setup_return(clean_db, world, settings)
     alice, _ = people(world)
     save(clean_db, alice, ids, AnswerData(1), None)
     results = _race(clean_db, ids, alice, based_on=1)
@@ -186,14 +190,14 @@ def test_simultaneous_updates_of_one_version_let_exactly_one_through(
 
 
 def test_colleagues_saving_different_items_in_opposite_orders_queue_not_deadlock(
-    clean_db: Engine, world: World
+    clean_db: Engine, world: World, settings: Settings
 ) -> None:
     """A 'Save and continue' (many items) racing a colleague's saves of the same items in
     another order: on PostgreSQL this deadlocked until every writer locked the return first."""
     import threading
     import time
 
-    ids = setup_return(clean_db, world)
+    ids = setup_return(clean_db, world, settings)
     alice, bob = people(world)
     items = ["s175.1.1", "s175.1.2", "s175.1.5", "s175.1.6"]
     errors: list[BaseException] = []
@@ -203,13 +207,12 @@ def test_colleagues_saving_different_items_in_opposite_orders_queue_not_deadlock
         try:
             barrier.wait()
             with session_scope(clean_db, write=True) as db:
-                campaign, ret = db.get(Campaign, ids[0]), db.get(Return, ids[1])
+                ret = lock_for_edit(db, ids[1])
                 for item_id in order:
                     save_answer(
                         db,
                         ctx,
                         ret,
-                        campaign,
                         item_id,
                         AnswerData(3, narrative=ctx.actor_label),
                         None,

@@ -16,7 +16,7 @@ from audit_portal.db import session_scope
 from audit_portal.models import Answer, AuditEvent, Return, Submission
 from audit_portal.questionnaires import load_catalogue
 from audit_portal.returns.answers import field_prefix
-from audit_portal.returns.store import profile_of
+from audit_portal.returns.editing import profile_of
 from audit_portal.scoring import applies
 from tests.personas import World, signed_in
 
@@ -156,7 +156,7 @@ def test_less_effective_ratings_need_a_narrative_and_an_action(
         f"/returns/{return_id}/items/s175.1.1/actions", data={"csrf_token": token, "what": "Train"}
     )
     assert (
-        "The action was not added: say who owns the action; give a target date"
+        "The action was not added: Enter who owns the action; Enter the target date"
         in client.get(bad.headers["location"]).text
     )
     client.post(
@@ -165,7 +165,9 @@ def test_less_effective_ratings_need_a_narrative_and_an_action(
             "csrf_token": token,
             "what": "Train the link governor",
             "owner": "Chair",
-            "target_date": "2026-06-30",
+            "target_date-day": "30",
+            "target_date-month": "6",
+            "target_date-year": "2027",
         },
     )
     check = client.get(f"/returns/{return_id}/check").text
@@ -398,7 +400,9 @@ def test_summary_page_and_pdf_for_the_board(
             "csrf_token": token,
             "what": "Appoint a link governor",
             "owner": "Chair",
-            "target_date": "2026-05-01",
+            "target_date-day": "1",
+            "target_date-month": "5",
+            "target_date-year": "2027",
         },
     )
     draft = client.get(f"/returns/{return_id}/summary").text

@@ -1,0 +1,104 @@
+"""Everything a page about one return needs, loaded once per request.
+
+``return_scope`` is what the route guard calls to learn which organisation a return belongs
+to; it loads the return, its campaign and its organisation in one statement, and the session
+keeps them, so ``load_return`` finds them without asking the database again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from audit_portal.models import Action, Answer, Campaign, Organisation, Return
+from audit_portal.questionnaires import Catalogue
+from audit_portal.questionnaires.locks import verify_version
+from audit_portal.questionnaires.model import Definition, Item, Section
+from audit_portal.returns.editing import (
+    ReturnNotFound,
+    actions_of,
+    answers_of,
+    assess_return,
+    can_edit,
+    profile_of,
+)
+from audit_portal.returns.readiness import Readiness
+from audit_portal.scoring import applies
+from audit_portal.vocabulary import OrganisationProfile
+
+
+def return_scope(db: Session, return_id: int) -> int | None:
+    """The organisation a return belongs to (None: no such return), loading it for the page."""
+    row = db.exec(
+        select(Return, Campaign, Organisation)
+        .join(Campaign, col(Campaign.id) == Return.campaign_id)
+        .join(Organisation, col(Organisation.id) == Return.organisation_id)
+        .where(Return.id == return_id)
+    ).first()
+    if row is None:
+        return None
+    db.info.setdefault("keep", []).extend(row)  # the identity map holds objects only weakly
+    return row[0].organisation_id
+
+
+@dataclass
+class ReturnContext:
+    ret: Return
+    campaign: Campaign
+    organisation: Organisation
+    definition: Definition
+    questionnaire_hash: str
+    answers: dict[str, Answer] = field(default_factory=dict)
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def profile(self) -> OrganisationProfile:
+        return profile_of(self.organisation)
+
+    @property
+    def editable(self) -> bool:
+        return can_edit(self.ret, self.campaign)
+
+    def readiness(self) -> Readiness:
+        return assess_return(self.definition, self.organisation, self.answers, self.actions)
+
+    def items_of(self, section: Section) -> list[Item]:
+        """The section's items that apply to this organisation, in questionnaire order."""
+        profile = self.profile
+        return [i for i in section.items if applies(i, profile)]
+
+    def sections(self) -> list[Section]:
+        """The standards with at least one item that applies to this organisation."""
+        return [s for s in self.definition.sections if self.items_of(s)]
+
+    def actions_by_item(self) -> dict[str, list[Action]]:
+        grouped: dict[str, list[Action]] = {}
+        for action in self.actions:
+            grouped.setdefault(action.item_id, []).append(action)
+        return grouped
+
+
+def load_return(
+    db: Session, catalogue: Catalogue, return_id: int, *, with_answers: bool = True
+) -> ReturnContext:
+    """The return with its campaign, organisation and questionnaire (and answers and actions).
+
+    Raises ReturnNotFound, and VersionRefused when its questionnaire file changed since use.
+    """
+    ret = db.get(Return, return_id)
+    if ret is None:
+        raise ReturnNotFound(return_id)
+    campaign = db.get(Campaign, ret.campaign_id)
+    organisation = db.get(Organisation, ret.organisation_id)
+    assert campaign is not None and organisation is not None
+    definition = verify_version(
+        db, catalogue, campaign.questionnaire_key, campaign.questionnaire_version
+    )
+    loaded = catalogue.file_for(campaign.questionnaire_key, campaign.questionnaire_version)
+    assert loaded is not None and loaded.content_hash is not None
+    context = ReturnContext(ret, campaign, organisation, definition, loaded.content_hash)
+    if with_answers:
+        context.answers = answers_of(db, return_id)
+        context.actions = actions_of(db, return_id)
+    return context

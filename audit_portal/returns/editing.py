@@ -1,0 +1,397 @@
+"""Changing a return's answers and actions safely, with one rule for whether it may change.
+
+Every function takes the caller's session and writes its audit events there. Saves use the
+answer's version number for optimistic concurrency: a save that was based on an older version
+than the one stored is a conflict, returned to the caller with both values, never applied.
+
+Every change starts by locking the return's row (``lock_for_edit``), so all writers to one
+return queue in the same order (the return, then its answers or actions) instead of
+deadlocking on PostgreSQL, and the status checked is the current one, not a stale copy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from audit_portal.audit import AuditContext, record
+from audit_portal.errors import NotFound
+from audit_portal.models import (
+    Action,
+    Answer,
+    Campaign,
+    CampaignStatus,
+    Organisation,
+    Return,
+    ReturnStatus,
+    utcnow,
+)
+from audit_portal.questionnaires.model import Definition
+from audit_portal.returns.answers import AnswerData, ParsedAnswer
+from audit_portal.returns.readiness import Readiness, assess
+from audit_portal.vocabulary import OrganisationProfile
+
+FROZEN = (
+    "This return has been submitted and is now a frozen record: it cannot be changed. "
+    "Ask the partnership to return it for amendment if something needs correcting."
+)
+CLOSED = "This campaign has closed, so returns can no longer be changed."
+
+
+class ReturnNotFound(NotFound):
+    """No return has that id."""
+
+
+class ReturnError(ValueError):
+    """The change cannot be made (closed campaign, frozen return...); the message says why."""
+
+
+def profile_of(org: Organisation) -> OrganisationProfile:
+    return OrganisationProfile(
+        duty_type=org.duty_type,
+        sector=org.sector,
+        phase=org.phase,
+        features=frozenset(org.features),
+    )
+
+
+def why_not_editable(return_status: str, campaign_status: str) -> str | None:
+    """The one rule: a return can change while it is a draft, or returned for amendment (even
+    after its campaign closed); never once submitted or accepted. None means it can change."""
+    status = ReturnStatus(return_status)
+    if not status.editable:
+        return FROZEN
+    if campaign_status == CampaignStatus.CLOSED and status is not ReturnStatus.RETURNED:
+        return CLOSED
+    return None
+
+
+def can_edit(ret: Return, campaign: Campaign) -> bool:
+    return why_not_editable(ret.status, campaign.status) is None
+
+
+def lock_return(db: Session, return_id: int) -> tuple[Return, str]:
+    """Lock the return's row for this transaction; re-read it and its campaign's status."""
+    row = db.exec(
+        select(Return, Campaign.status)
+        .join(Campaign, col(Campaign.id) == Return.campaign_id)
+        .where(Return.id == return_id)
+        .with_for_update(of=Return)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise ReturnNotFound(return_id)
+    return row[0], row[1]
+
+
+def lock_for_edit(db: Session, return_id: int) -> Return:
+    """Lock the return, then refuse if it can no longer be changed."""
+    ret, campaign_status = lock_return(db, return_id)
+    problem = why_not_editable(ret.status, campaign_status)
+    if problem:
+        raise ReturnError(problem)
+    return ret
+
+
+def answers_of(db: Session, return_id: int) -> dict[str, Answer]:
+    return {
+        a.item_id: a for a in db.exec(select(Answer).where(Answer.return_id == return_id)).all()
+    }
+
+
+def actions_of(db: Session, return_id: int) -> list[Action]:
+    return list(
+        db.exec(select(Action).where(Action.return_id == return_id).order_by(col(Action.id))).all()
+    )
+
+
+def as_data(answer: Answer) -> AnswerData:
+    return AnswerData(
+        value=answer.value.get("v"),
+        not_applicable=answer.not_applicable,
+        na_reason=answer.na_reason,
+        narrative=answer.narrative,
+        evidence=answer.evidence,
+    )
+
+
+def assess_return(
+    definition: Definition, org: Organisation, answers: Mapping[str, Answer], actions: list[Action]
+) -> Readiness:
+    """Readiness of a return from its stored rows: the one place that adapts them for ``assess``."""
+    counts = Counter(action.item_id for action in actions)
+    carried = [k for k, a in answers.items() if a.carried_forward]
+    data = {k: as_data(a) for k, a in answers.items()}
+    return assess(definition, profile_of(org), data, counts, carried)
+
+
+# --- saving answers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    saved: bool
+    answer: Answer | None  # the stored answer after the save, or the newer one that conflicts
+    conflict: bool = False
+
+
+@dataclass
+class SaveOutcome:
+    """What happened to each item of one save (a section page, or one autosaved item)."""
+
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # item id -> field -> message
+    conflicts: dict[str, Answer] = field(default_factory=dict)  # item id -> the newer answer
+    saved: dict[str, Answer] = field(default_factory=dict)  # item id -> the stored answer
+
+    @property
+    def all_saved(self) -> bool:
+        return not self.errors and not self.conflicts
+
+    def version(self, item_id: str) -> int | None:
+        answer = self.saved.get(item_id) or self.conflicts.get(item_id)
+        return answer.version if answer is not None else None
+
+
+def save_answers(
+    db: Session,
+    ctx: AuditContext,
+    return_id: int,
+    parsed: Mapping[str, ParsedAnswer],
+    based_on: Mapping[str, int | None],
+) -> SaveOutcome:
+    """Save every well-formed answer of one form; report errors and conflicts per item.
+
+    ``based_on`` is the version each answer was edited from (None: it was new to the person).
+    An untouched new item is not saved. Raises ReturnError when the return cannot change.
+    """
+    outcome = SaveOutcome(errors={k: p.errors for k, p in parsed.items() if p.errors})
+    wanted = {k: p.answer for k, p in parsed.items() if p.answer is not None}
+    if not wanted:
+        return outcome
+    ret = lock_for_edit(db, return_id)
+    for item_id, data in wanted.items():
+        result = save_answer(db, ctx, ret, item_id, data, based_on.get(item_id))
+        if result.conflict and result.answer is not None:
+            outcome.conflicts[item_id] = result.answer
+        elif result.answer is not None:
+            outcome.saved[item_id] = result.answer
+    return outcome
+
+
+def _locked_answer(db: Session, return_id: int, item_id: str) -> Answer | None:
+    """The stored answer, locked until this transaction ends.
+
+    On PostgreSQL two saves of the same answer then queue: the second reads the first's
+    version and is refused as a conflict instead of silently overwriting it. (SQLite write
+    transactions already begin IMMEDIATE, which queues them.)
+    """
+    return db.exec(
+        select(Answer)
+        .where(Answer.return_id == return_id, Answer.item_id == item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _refusal(current: Answer, data: AnswerData, based_on: int | None) -> SaveResult | None:
+    """Why a save based on ``based_on`` may not overwrite ``current`` (None: it may)."""
+    if based_on is not None and current.version != based_on:
+        if as_data(current) == data:
+            return SaveResult(True, current)  # the same answer arrived twice (e.g. a retry)
+        return SaveResult(False, current, conflict=True)
+    if based_on is None and as_data(current) != data:
+        return SaveResult(False, current, conflict=True)
+    return None
+
+
+def _columns(data: AnswerData) -> dict[str, object]:
+    return {
+        "value": {"v": data.value},
+        "not_applicable": data.not_applicable,
+        "na_reason": data.na_reason,
+        "narrative": data.narrative,
+        "evidence": data.evidence,
+    }
+
+
+def _insert_first(
+    db: Session, ctx: AuditContext, return_id: int, item_id: str, data: AnswerData
+) -> Answer | None:
+    """Create the answer in one statement; None if a colleague's save created it a moment ago."""
+    dialect = db.get_bind().dialect.name
+    values = {
+        "return_id": return_id,
+        "item_id": item_id,
+        **_columns(data),
+        "carried_forward": False,
+        "carry_note": "",
+        "version": 1,
+        "updated_by": ctx.actor_id,
+        "updated_at": utcnow(),
+    }
+    maker = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    statement = (
+        maker(Answer).values(**values).on_conflict_do_nothing()
+        if maker
+        else insert(Answer).values(**values)
+    )
+    new_id = db.exec(statement.returning(col(Answer.id))).first()  # type: ignore[call-overload]
+    if new_id is None:
+        return None
+    answer = Answer(id=new_id[0], **values)  # type: ignore[arg-type]
+    return answer
+
+
+def save_answer(
+    db: Session,
+    ctx: AuditContext,
+    ret: Return,
+    item_id: str,
+    data: AnswerData,
+    based_on: int | None,
+) -> SaveResult:
+    """Save one answer of a return already locked by ``lock_for_edit``.
+
+    ``based_on`` is the version the person started from (None: new to them).
+    """
+    current = _locked_answer(db, ret.id, item_id)  # type: ignore[arg-type]
+    if current is None:
+        if based_on is None and data.is_empty:
+            return SaveResult(False, None)  # nothing typed for a new item: nothing to save
+        created = _insert_first(db, ctx, ret.id, item_id, data)  # type: ignore[arg-type]
+        if created is not None:
+            _touch(db, ctx, ret, item_id, None, data)
+            return SaveResult(True, created)
+        current = _locked_answer(db, ret.id, item_id)  # a colleague created it a moment ago
+        assert current is not None
+    refusal = _refusal(current, data, based_on)
+    if refusal is not None:
+        return refusal
+    if as_data(current) == data and not current.carried_forward:
+        return SaveResult(True, current)
+    old = as_data(current).__dict__
+    current.version += 1
+    for name, value in _columns(data).items():
+        setattr(current, name, value)
+    current.carried_forward, current.carry_note = False, ""
+    current.updated_by, current.updated_at = ctx.actor_id, utcnow()
+    db.add(current)
+    _touch(db, ctx, ret, item_id, old, data)
+    return SaveResult(True, current)
+
+
+def _touch(
+    db: Session,
+    ctx: AuditContext,
+    ret: Return,
+    item_id: str,
+    old: dict | None,
+    data: AnswerData,
+) -> None:
+    """The return was changed: mark it in progress and updated, and write the audit event."""
+    if ReturnStatus(ret.status) is ReturnStatus.NOT_STARTED:
+        ret.status = ReturnStatus.IN_PROGRESS.value
+    ret.updated_at = utcnow()
+    db.add(ret)
+    record(
+        db,
+        ctx,
+        "answer.save",
+        object_type="answer",
+        object_id=f"{ret.id}/{item_id}",
+        organisation_id=ret.organisation_id,
+        old=old,
+        new=data.__dict__,
+    )
+
+
+# --- actions --------------------------------------------------------------------------------------
+
+ACTION_WHAT_MAX = 2000
+ACTION_OWNER_MAX = 200
+
+
+@dataclass(frozen=True)
+class ActionDraft:
+    what: str
+    owner: str
+    target_date: date | None
+
+
+def action_problems(draft: ActionDraft, today: date) -> dict[str, str]:
+    """GOV.UK messages, by field, for an action that cannot be added as it is."""
+    problems = {}
+    if not draft.what:
+        problems["what"] = "Enter what will be done"
+    elif len(draft.what) > ACTION_WHAT_MAX:
+        problems["what"] = f"What will be done must be {ACTION_WHAT_MAX:,} characters or fewer"
+    if not draft.owner:
+        problems["owner"] = "Enter who owns the action"
+    elif len(draft.owner) > ACTION_OWNER_MAX:
+        problems["owner"] = f"Who owns the action must be {ACTION_OWNER_MAX} characters or fewer"
+    if draft.target_date is not None and draft.target_date < today:
+        problems["target_date"] = "The target date must be today or in the future"
+    return problems
+
+
+def add_action(
+    db: Session,
+    ctx: AuditContext,
+    return_id: int,
+    item_id: str,
+    draft: ActionDraft,
+) -> Action:
+    """Add an action to an item of an editable return (the draft was checked by the caller)."""
+    ret = lock_for_edit(db, return_id)
+    assert draft.target_date is not None
+    action = Action(
+        return_id=ret.id,
+        item_id=item_id,
+        what=draft.what,
+        owner=draft.owner,
+        target_date=draft.target_date,
+        created_by=ctx.actor_id,
+    )
+    db.add(action)
+    db.flush()
+    record(
+        db,
+        ctx,
+        "action.create",
+        object_type="action",
+        object_id=action.id,
+        organisation_id=ret.organisation_id,
+        new={
+            "item_id": item_id,
+            "what": draft.what,
+            "owner": draft.owner,
+            "target_date": draft.target_date,
+        },
+    )
+    return action
+
+
+def remove_action(db: Session, ctx: AuditContext, return_id: int, action_id: int) -> str | None:
+    """Remove an action of an editable return; its item id, or None if it had already gone."""
+    ret = lock_for_edit(db, return_id)
+    action = db.get(Action, action_id)
+    if action is None or action.return_id != ret.id:
+        return None  # a double click, or a colleague removed it a moment ago
+    record(
+        db,
+        ctx,
+        "action.delete",
+        object_type="action",
+        object_id=action.id,
+        organisation_id=ret.organisation_id,
+        old={"item_id": action.item_id, "what": action.what, "owner": action.owner},
+    )
+    db.delete(action)
+    return action.item_id
