@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import jinja2
 import jinja2.runtime
 from jinja2_fragments.starlette import Jinja2Blocks
 from markupsafe import Markup
 
+from audit_portal import clock
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.policy import Actor, Permission, allows
+from audit_portal.returns.answers import field_prefix
 
 # The partnership-wide areas, each shown only to people the policy lets in.
 ADMIN_AREAS = (
@@ -26,6 +30,47 @@ def csrf_field(context: jinja2.runtime.Context) -> Markup:
     """The hidden CSRF input; a global (not a macro) so it sees the request in any template."""
     token = context["request"].state.csrf_token
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+
+@jinja2.pass_context
+def url(context: jinja2.runtime.Context, name: str, **params: object) -> str:
+    """The path of a route by its name, e.g. ``url('return_overview', return_id=3)``."""
+    return str(context["request"].app.url_path_for(name, **params))
+
+
+def long_date(value: date | datetime | None) -> str:
+    """27 March 2026 (GOV.UK style), in England's time for moments."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = clock.local(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def date_and_time(value: datetime | None) -> str:
+    """27 March 2026 at 2:32pm (GOV.UK style), in England's time."""
+    if value is None:
+        return ""
+    moment = clock.local(value)
+    return f"{long_date(moment)} at {clock_time(moment)}"
+
+
+def clock_time(value: datetime | None) -> str:
+    """2:32pm, or midday and midnight in words (GOV.UK style), in England's time."""
+    if value is None:
+        return ""
+    moment = clock.local(value)
+    if (moment.hour, moment.minute) == (12, 0):
+        return "midday"
+    if (moment.hour, moment.minute) == (0, 0):
+        return "midnight"
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment.minute:02d}{'am' if moment.hour < 12 else 'pm'}"
+
+
+def label(value: object) -> str:
+    """A status or other enum as people read it (its ``label``), never its code."""
+    return str(getattr(value, "label", value))
 
 
 def admin_links(actor: Actor | None) -> list[dict[str, str]]:
@@ -52,5 +97,11 @@ def create_templates(settings: Settings) -> Jinja2Blocks:
     env.globals["service_name"] = "Safeguarding Audit Portal"
     env.globals["admin_links"] = admin_links
     env.globals["csrf_field"] = csrf_field
+    env.globals["url"] = url
+    env.globals["field_id"] = field_prefix
     env.filters["labels"] = lambda values, mapping: [mapping.get(v, v) for v in values or []]
+    env.filters["date"] = long_date
+    env.filters["datetime"] = date_and_time
+    env.filters["time"] = clock_time
+    env.filters["label"] = label
     return Jinja2Blocks(env=env)
