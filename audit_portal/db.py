@@ -35,7 +35,12 @@ def create_db_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings.database_url, url.database)
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No ping before every checkout (a round trip per request): connections are recycled after
+    # half an hour instead, and one that died with the server is thrown away on its first error
+    # (SQLAlchemy invalidates the whole pool on a disconnect), so the next request reconnects.
+    return create_engine(
+        settings.database_url, pool_pre_ping=False, pool_recycle=1800, pool_size=10, max_overflow=10
+    )
 
 
 def _sqlite_engine(database_url: str, database: str | None) -> Engine:

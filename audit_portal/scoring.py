@@ -97,6 +97,44 @@ def roll_up(rule: WorstRule | ShareRule, rags: list[str]) -> str | None:
     # Compare counts, not float shares, so 4 of 5 meets a 0.8 threshold exactly.
     if rule.red_at_least is not None and reds >= rule.red_at_least * n - _EPSILON:
         return "red"
+    if rule.amber_at_best_if_any_red and reds:
+        return "amber"
     if greens >= rule.green_at_least * n - _EPSILON:
         return "green"
     return "amber"
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count} of {total}"
+
+
+def explain_overall(definition: Definition, score: Score) -> str:
+    """How the overall rating was worked out, in plain English, for the page beside it."""
+    rule = definition.rollup.overall
+    over_items = isinstance(rule, ShareRule) and rule.over == "items"
+    inputs = [r for r in (score.items if over_items else score.sections).values() if r]
+    noun = "questions" if over_items else "standards"
+    if not inputs:
+        return f"No {noun} have been rated yet, so there is no overall rating."
+    if isinstance(rule, WorstRule):
+        return f"The overall rating is the worst rating of the {len(inputs)} rated {noun}."
+    n, reds, greens = len(inputs), inputs.count("red"), inputs.count("green")
+    counts = f"{_share(greens, n)} rated {noun} are green and {_share(reds, n)} are red."
+    if rule.red_if_any_red and reds:
+        return f"{counts} Any red {noun[:-1]} makes the overall rating red."
+    if rule.red_at_least is not None and reds >= rule.red_at_least * n - _EPSILON:
+        limit = _percent(rule.red_at_least)
+        return f"{counts} The overall rating is red when {limit} or more are red."
+    if rule.amber_at_best_if_any_red and reds:
+        return (
+            f"{counts} While any {noun[:-1]} is red the overall rating cannot be green, "
+            "so it is amber."
+        )
+    threshold = _percent(rule.green_at_least)
+    if greens >= rule.green_at_least * n - _EPSILON:
+        return f"{counts} The overall rating is green when at least {threshold} are green."
+    return f"{counts} Fewer than {threshold} are green, so the overall rating is amber."
+
+
+def _percent(share: float) -> str:
+    return f"{round(share * 100):g}%"

@@ -61,6 +61,9 @@ class ShareRule(_Strict):
     green_at_least: float = Field(ge=0, le=1)
     red_if_any_red: bool = False
     red_at_least: float | None = Field(default=None, gt=0, le=1)
+    # Never green while any counted input is red: amber at best (a red standard must not sit
+    # under a green overall rating, which reads as a clean bill of health).
+    amber_at_best_if_any_red: bool = False
 
 
 RollupRule = Annotated[WorstRule | ShareRule, Field(discriminator="method")]
@@ -139,6 +142,7 @@ class Definition(_Strict):
     rollup: Rollup
     sections: list[Section] = Field(min_length=1)
     lineage: list[LineageEntry] = Field(default_factory=list)
+    notes: str = ""  # why this version exists or changed, for the people who choose versions
 
     def items(self) -> Iterator[Item]:
         for section in self.sections:

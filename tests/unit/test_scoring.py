@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from audit_portal.config import PROJECT_ROOT
 from audit_portal.questionnaires import Definition, load_catalogue
 from audit_portal.questionnaires.model import RAG_RANK, ShareRule, WorstRule
-from audit_portal.scoring import Answer, roll_up, score
+from audit_portal.scoring import Answer, Score, explain_overall, roll_up, score
 from audit_portal.vocabulary import OrganisationProfile
 from tests.factories import definition
 
@@ -179,3 +179,26 @@ def test_not_applicable_items_never_count(scenario) -> None:  # type: ignore[no-
     }
     assert score(d, {**answers, **everything_na}) == result
     assert not set(result.less_effective) & {k for k, a in answers.items() if a.not_applicable}
+
+
+def test_a_red_standard_caps_the_overall_rating_at_amber_and_the_page_says_why() -> None:
+    """Nine green standards and one red were 'green overall' under the 80% rule: misleading."""
+    catalogue = load_catalogue(PROJECT_ROOT / "questionnaires")
+    old = catalogue.get("section-175-schools", "2025.1")
+    new = catalogue.get("section-175-schools", "2025.2")
+    assert old is not None and new is not None
+    sections = [s.id for s in new.sections]
+    rags = {sid: "green" for sid in sections} | {sections[9]: "red"}
+    share_rule = new.rollup.overall
+    assert roll_up(old.rollup.overall, list(rags.values())) == "green"
+    assert roll_up(share_rule, list(rags.values())) == "amber"
+    score = Score({}, rags, "amber", ())
+    assert explain_overall(new, score) == (
+        f"{len(sections) - 1} of {len(sections)} rated standards are green and 1 of "
+        f"{len(sections)} are red. While any standard is red the overall rating cannot be "
+        "green, so it is amber."
+    )
+    all_green = Score({}, {sid: "green" for sid in sections}, "green", ())
+    assert explain_overall(new, all_green).endswith(
+        "The overall rating is green when at least 80% are green."
+    )

@@ -84,4 +84,10 @@ def test_diff_page(qa: TestClient) -> None:
 def test_unknown_questionnaire_is_404(qa: TestClient) -> None:
     assert qa.get("/questionnaires/section-11/1999.1").status_code == 404
     assert qa.get("/questionnaires/section-11/2025.1/sections/s11.99").status_code == 404
-    assert qa.get("/questionnaires/section-11/diff").status_code == 404
+    assert qa.get("/questionnaires/section-99/diff").status_code == 404
+
+
+def test_the_new_versions_say_only_the_overall_rating_changed(qa: TestClient) -> None:
+    page = qa.get("/questionnaires/section-11/diff?old=2025.1&new=2025.2")
+    assert page.status_code == 200
+    assert "The way section and overall ratings are worked out changed." in page.text
