@@ -52,3 +52,19 @@ function retry(item) {
     setStatus(item, "Not saved: check your connection. Your answer is still on this page: select ‘Save and continue’ when you are back online.", true);
   }
 }
+
+// Questions reveal what a rating needs as soon as it is chosen: the reason when "not
+// applicable" is chosen, and the action fields when a less-effective rating is chosen. Without
+// JavaScript the same fields appear after saving (the server renders them in place).
+document.addEventListener("change", (event) => {
+  const radio = event.target;
+  if (!(radio instanceof HTMLInputElement) || radio.type !== "radio") return;
+  const item = radio.closest(".app-item");
+  if (!item) return;
+  const reason = item.querySelector('[data-reveal-for="na"]');
+  if (reason) reason.hidden = !radio.hasAttribute("data-not-applicable");
+  const actions = item.querySelector('[data-reveal-for="less-effective"]');
+  if (actions && !actions.querySelector(".app-action-list")) {
+    actions.hidden = !radio.hasAttribute("data-less-effective");
+  }
+});

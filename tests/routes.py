@@ -96,8 +96,6 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/returns/{return_id:id}/sections/{section_id}"): RETURN_EDIT,
     ("POST", "/returns/{return_id:id}/sections/{section_id}"): RETURN_EDIT,
     ("POST", "/returns/{return_id:id}/items/{item_id}"): RETURN_EDIT,
-    ("POST", "/returns/{return_id:id}/items/{item_id}/actions"): RETURN_EDIT,
-    ("POST", "/returns/{return_id:id}/actions/{action_id:id}/delete"): RETURN_EDIT,
     ("POST", "/returns/{return_id:id}/carry-forward"): RETURN_EDIT,
     ("GET", "/returns/{return_id:id}/check"): ORGANISATION,
     ("GET", "/returns/{return_id:id}/summary"): ORGANISATION,

@@ -219,3 +219,50 @@ def typed_answers(form: Mapping[str, object]) -> list[tuple[str, str]]:
                 rows.append((f"Question {item_id}: {label}", value[:TEXT_MAX]))
                 break
     return rows
+
+
+ACTION_WHAT_MAX = 2000
+ACTION_OWNER_MAX = 200
+
+
+@dataclass(frozen=True)
+class ActionDraft:
+    """An improvement action as typed: what will be done, who owns it, by when."""
+
+    what: str
+    owner: str
+    target_date: date | None
+    typed: Mapping[str, str] = field(default_factory=dict)  # to show again after an error
+
+
+def parse_action(
+    form: Mapping[str, object], item_id: str, today: date
+) -> tuple[ActionDraft, dict[str, str]]:
+    """An action from ``item-<id>-action-what|owner|target-day|month|year``, and GOV.UK
+    messages by field (``what``, ``owner``, ``target``) for anything that cannot be added."""
+    from audit_portal.parsing import DateProblem, parse_date_parts
+
+    prefix = f"{field_prefix(item_id)}-action"
+    names = ("what", "owner", "target-day", "target-month", "target-year")
+    typed = {name: _text(form, f"{prefix}-{name}") for name in names}
+    problems: dict[str, str] = {}
+    if not typed["what"]:
+        problems["what"] = "Enter what will be done"
+    elif len(typed["what"]) > ACTION_WHAT_MAX:
+        problems["what"] = f"What will be done must be {ACTION_WHAT_MAX:,} characters or fewer"
+    if not typed["owner"]:
+        problems["owner"] = "Enter who owns the action"
+    elif len(typed["owner"]) > ACTION_OWNER_MAX:
+        problems["owner"] = f"Who owns the action must be {ACTION_OWNER_MAX} characters or fewer"
+    target = None
+    try:
+        target = parse_date_parts(
+            typed["target-day"], typed["target-month"], typed["target-year"], what="the target date"
+        )
+        if target is None:
+            problems["target"] = "Enter the target date"
+        elif target < today:
+            problems["target"] = "The target date must be today or in the future"
+    except DateProblem as problem:
+        problems["target"] = str(problem)
+    return ActionDraft(typed["what"], typed["owner"], target, typed), problems

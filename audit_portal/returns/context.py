@@ -19,11 +19,12 @@ from audit_portal.returns.editing import (
     ReturnNotFound,
     actions_of,
     answers_of,
+    as_data,
     assess_return,
     can_edit,
     profile_of,
 )
-from audit_portal.returns.readiness import Readiness
+from audit_portal.returns.readiness import Readiness, item_needs
 from audit_portal.scoring import applies
 from audit_portal.vocabulary import OrganisationProfile
 
@@ -71,6 +72,13 @@ class ReturnContext:
     def sections(self) -> list[Section]:
         """The standards with at least one item that applies to this organisation."""
         return [s for s in self.definition.sections if self.items_of(s)]
+
+    def needs(self, item: Item) -> dict[str, str]:
+        """What an answered item still needs before the return can be submitted, by field."""
+        answer = self.answers.get(item.id)
+        data = as_data(answer) if answer is not None else None
+        count = sum(1 for a in self.actions if a.item_id == item.id)
+        return item_needs(self.definition, item, data, count)
 
     def actions_by_item(self) -> dict[str, list[Action]]:
         grouped: dict[str, list[Action]] = {}

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -34,7 +33,7 @@ from audit_portal.models import (
     utcnow,
 )
 from audit_portal.questionnaires.model import Definition
-from audit_portal.returns.answers import AnswerData, ParsedAnswer
+from audit_portal.returns.answers import ActionDraft, AnswerData, ParsedAnswer
 from audit_portal.returns.readiness import Readiness, assess
 from audit_portal.vocabulary import OrganisationProfile
 
@@ -185,6 +184,37 @@ def save_answers(
     return outcome
 
 
+@dataclass(frozen=True)
+class ActionChange:
+    """Adding an action to an item (``draft``), or removing one (``remove_id``)."""
+
+    item_id: str
+    draft: ActionDraft | None = None
+    remove_id: int | None = None
+
+
+def save_section(
+    db: Session,
+    ctx: AuditContext,
+    return_id: int,
+    parsed: Mapping[str, ParsedAnswer],
+    based_on: Mapping[str, int | None],
+    change: ActionChange | None,
+) -> SaveOutcome:
+    """One 'Save' of a section page: its answers, and the action added or removed with them.
+
+    One transaction, so what the person typed and the action they asked for land together.
+    """
+    outcome = save_answers(db, ctx, return_id, parsed, based_on)
+    if change is None:
+        return outcome
+    if change.draft is not None:
+        add_action(db, ctx, return_id, change.item_id, change.draft)
+    elif change.remove_id is not None:
+        remove_action(db, ctx, return_id, change.remove_id)
+    return outcome
+
+
 def _locked_answer(db: Session, return_id: int, item_id: str) -> Answer | None:
     """The stored answer, locked until this transaction ends.
 
@@ -312,33 +342,23 @@ def _touch(
     )
 
 
+def action_count_if_needed(
+    db: Session, definition: Definition, return_id: int, item_id: str, data: AnswerData
+) -> int:
+    """How many actions an item has, asked only when its rating calls for one (autosave is the
+    hottest path: the database is not asked when the answer cannot need an action)."""
+    rating = data.rating()
+    point = definition.rating_scale.point(rating) if rating is not None else None
+    if point is None or not point.less_effective:
+        return 0
+    return db.exec(
+        select(func.count())
+        .select_from(Action)
+        .where(Action.return_id == return_id, Action.item_id == item_id)
+    ).one()
+
+
 # --- actions --------------------------------------------------------------------------------------
-
-ACTION_WHAT_MAX = 2000
-ACTION_OWNER_MAX = 200
-
-
-@dataclass(frozen=True)
-class ActionDraft:
-    what: str
-    owner: str
-    target_date: date | None
-
-
-def action_problems(draft: ActionDraft, today: date) -> dict[str, str]:
-    """GOV.UK messages, by field, for an action that cannot be added as it is."""
-    problems = {}
-    if not draft.what:
-        problems["what"] = "Enter what will be done"
-    elif len(draft.what) > ACTION_WHAT_MAX:
-        problems["what"] = f"What will be done must be {ACTION_WHAT_MAX:,} characters or fewer"
-    if not draft.owner:
-        problems["owner"] = "Enter who owns the action"
-    elif len(draft.owner) > ACTION_OWNER_MAX:
-        problems["owner"] = f"Who owns the action must be {ACTION_OWNER_MAX} characters or fewer"
-    if draft.target_date is not None and draft.target_date < today:
-        problems["target_date"] = "The target date must be today or in the future"
-    return problems
 
 
 def add_action(

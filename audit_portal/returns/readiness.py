@@ -52,6 +52,33 @@ def narrative_needed(definition: Definition, item: Item, value: int) -> bool:
     return bool(point and point.narrative_required)
 
 
+def item_needs(
+    definition: Definition, item: Item, answer: AnswerData | None, action_count: int
+) -> dict[str, str]:
+    """What one answered item still needs before the return can be submitted, by field.
+
+    Fields are ``narrative``, ``na_reason`` and ``actions``; an unanswered item needs nothing
+    here (``assess`` reports it as unanswered). Shown by the field as soon as a save lands.
+    """
+    if answer is None or answer.is_empty:
+        return {}
+    scale = definition.rating_scale
+    if answer.not_applicable:
+        if scale.not_applicable and scale.not_applicable.reason_required and not answer.na_reason:
+            return {"na_reason": "Say why this does not apply"}
+        return {}
+    rating = answer.rating()
+    if item.kind != "rating" or rating is None:
+        return {}
+    needs = {}
+    point = scale.point(rating)
+    if point and narrative_needed(definition, item, rating) and not answer.narrative:
+        needs["narrative"] = f"Explain the rating ‘{point.label}’ in the narrative"
+    if point and point.less_effective and not action_count:
+        needs["actions"] = "Add at least one action for this rating"
+    return needs
+
+
 def assess(
     definition: Definition,
     profile: OrganisationProfile | None,
@@ -63,7 +90,6 @@ def assess(
     problems: list[Problem] = []
     items = applicable_items(definition, profile)
     answered = 0
-    scale = definition.rating_scale
     for section_id, item in items:
         answer = answers.get(item.id)
         if answer is None or answer.is_empty:
@@ -73,25 +99,8 @@ def assess(
         answered += 1
         if item.id in carried:
             problems.append(Problem(item.id, section_id, "Confirm or change last year's answer"))
-        if answer.not_applicable:
-            if (
-                scale.not_applicable
-                and scale.not_applicable.reason_required
-                and not answer.na_reason
-            ):
-                problems.append(Problem(item.id, section_id, "Say why this does not apply"))
-            continue
-        rating = answer.rating()
-        if item.kind != "rating" or rating is None:
-            continue
-        if narrative_needed(definition, item, rating) and not answer.narrative:
-            label = scale.point(rating).label  # type: ignore[union-attr]
-            problems.append(
-                Problem(item.id, section_id, f"Explain the rating ‘{label}’ in the narrative")
-            )
-        point = scale.point(rating)
-        if point and point.less_effective and not action_counts.get(item.id):
-            problems.append(Problem(item.id, section_id, "Add at least one action for this rating"))
+        for message in item_needs(definition, item, answer, action_counts.get(item.id, 0)).values():
+            problems.append(Problem(item.id, section_id, message))
     scored = score(
         definition,
         [Answer(k, a.rating(), a.not_applicable) for k, a in answers.items() if definition.item(k)],

@@ -44,9 +44,14 @@ def render(
     status_code: int = 200,
     block: str | None = None,
 ) -> Response:
-    """Render a page, or one named block of it for an htmx request that asks for a fragment."""
+    """Render a page, or one named block of it for an htmx request that asks for a fragment.
+
+    A form refused with 400 (the portal's status for every form with errors) gets "Error: " at
+    the start of its page title, as the GOV.UK pattern asks, without each page remembering to.
+    """
     templates = request.app.state.templates
     ctx = dict(context or {})
+    ctx.setdefault("error_prefix", status_code == 400)
     if block is not None:
         return templates.TemplateResponse(
             request, template, ctx, status_code=status_code, block_name=block

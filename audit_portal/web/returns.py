@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from audit_portal import clock
 from audit_portal.followups import follow_up_due
 from audit_portal.models import Answer, ReturnStatus
-from audit_portal.parsing import MAX_VERSION, DateProblem, parse_date_parts, parse_int
+from audit_portal.parsing import MAX_VERSION, parse_id, parse_int
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
 from audit_portal.questionnaires.locks import VersionRefused
@@ -25,22 +25,21 @@ from audit_portal.returns.answers import (
     UnknownItem,
     field_prefix,
     find_item,
+    parse_action,
     parse_item,
     typed_answers,
 )
 from audit_portal.returns.carry import carry_forward, previous_submission
 from audit_portal.returns.context import ReturnContext, ReturnNotFound, load_return, return_scope
 from audit_portal.returns.editing import (
-    ActionDraft,
+    ActionChange,
     ReturnError,
     SaveOutcome,
-    action_problems,
-    add_action,
+    action_count_if_needed,
     as_data,
-    remove_action,
-    save_answers,
+    save_section,
 )
-from audit_portal.returns.readiness import applicable_items
+from audit_portal.returns.readiness import applicable_items, item_needs
 from audit_portal.returns.submitting import (
     Declaration,
     accept_return,
@@ -184,8 +183,25 @@ def _next_section(the_return: ReturnContext, index: int) -> Section | None:
     )
 
 
+def _scale_label(the_return: ReturnContext, fields: dict) -> dict:
+    """A conflicting answer's fields, with the rating as people read it."""
+    value = fields.get("value")
+    scale = the_return.definition.rating_scale
+    if value == "na" and scale.not_applicable:
+        label = scale.not_applicable.label
+    elif isinstance(value, int) and (point := scale.point(value)) is not None:
+        label = point.label
+    else:
+        label = str(value) if value not in (None, "", []) else ""
+    return {**fields, "label": label}
+
+
 async def _save(
-    request: Request, the_return: ReturnContext, items: list[Item], form: FormData
+    request: Request,
+    the_return: ReturnContext,
+    items: list[Item],
+    form: FormData,
+    change: ActionChange | None,
 ) -> SaveOutcome:
     ctx = audit_context(request)
     parsed = {item.id: parse_item(the_return.definition, item, form) for item in items}
@@ -193,54 +209,156 @@ async def _save(
     return_id = the_return.ret.id
     try:
         return await run_db(
-            request, lambda db: save_answers(db, ctx, return_id, parsed, versions), write=True
+            request,
+            lambda db: save_section(db, ctx, return_id, parsed, versions, change),
+            write=True,
         )
     except ReturnError as problem:
         raise HTTPException(409, str(problem)) from None
 
 
+def _action_change(
+    form: FormData, items: list[Item]
+) -> tuple[ActionChange | None, dict[str, dict[str, str]], dict[str, dict]]:
+    """The action the person asked to add or remove with this save, or what is wrong with it."""
+    wanted = {item.id for item in items}
+    adding, removing = form.get("add_action"), parse_id(form.get("remove_action"))
+    if isinstance(adding, str) and adding in wanted:
+        draft, problems = parse_action(form, adding, clock.today())
+        if problems:
+            return None, {adding: problems}, {adding: dict(draft.typed)}
+        return ActionChange(adding, draft=draft), {}, {}
+    if removing is not None:
+        return ActionChange("", remove_id=removing), {}, {}
+    return None, {}, {}
+
+
 async def section_page(request: Request) -> Response:
     the_return = await load_context(request)
     index, section = _section(the_return, request.path_params["section_id"])
-    items = the_return.items_of(section)
     if not the_return.editable:
         return RedirectResponse(f"/returns/{the_return.ret.id}", status_code=303)
-    fields = {i.id: answer_fields(the_return.answers.get(i.id)) for i in items}
-    outcome = SaveOutcome()
+    items = the_return.items_of(section)
+    back_to_check = request.query_params.get("return_to") == "check"
+    outcome, action_errors, action_typed, typed = SaveOutcome(), {}, {}, {}
+    just_saved = False
     if request.method == "POST":
         form = await request.form()
-        outcome = await _save(request, the_return, items, form)
-        if outcome.all_saved:
-            following = _next_section(the_return, index)
-            target = (
-                f"/returns/{the_return.ret.id}/sections/{following.id}"
-                if following
-                else f"/returns/{the_return.ret.id}/check"
-            )
-            return RedirectResponse(target, status_code=303)
-        for item in items:
-            if item.id in outcome.errors or item.id in outcome.conflicts:
-                version = outcome.version(item.id) or fields[item.id].get("version")
-                fields[item.id] = {**typed_fields(item, form), "version": version}
+        change, action_errors, action_typed = _action_change(form, items)
+        outcome = await _save(request, the_return, items, form, change)
+        if outcome.all_saved and not action_errors:
+            if change is not None:
+                message = "Action added." if change.draft else "Action removed."
+                anchor = f"#{field_prefix(change.item_id)}-actions" if change.item_id else ""
+                return await redirect_with_message(request, str(request.url) + anchor, message)
+            the_return = await load_context(request)  # what was just saved, fresh
+            if not any(the_return.needs(item) for item in items):
+                return RedirectResponse(_after_section(the_return, index, back_to_check), 303)
+            just_saved = True
+        else:
+            typed = {
+                item.id: typed_fields(item, form)
+                | {"version": outcome.version(item.id) or _version(the_return, item.id)}
+                for item in items
+                if item.id in outcome.errors or item.id in outcome.conflicts
+            }
     return render(
         request,
         "returns/section.html",
-        {
-            "title": section.title,
-            "the_return": the_return,
-            "section": section,
-            "items": items,
-            "number": index + 1,
-            "fields": fields,
-            "errors": outcome.errors,
-            "conflicts": {k: answer_fields(a) for k, a in outcome.conflicts.items()},
-            "actions": the_return.actions_by_item(),
-            "less_effective": {
-                p.value for p in the_return.definition.rating_scale.points if p.less_effective
-            },
-        },
-        status_code=400 if outcome.errors or outcome.conflicts else 200,
+        _section_context(
+            the_return,
+            index,
+            section,
+            items,
+            outcome,
+            typed,
+            action_errors,
+            action_typed,
+            just_saved,
+            back_to_check,
+            request,
+        ),
+        status_code=400 if outcome.errors or outcome.conflicts or action_errors else 200,
     )
+
+
+def _version(the_return: ReturnContext, item_id: str) -> int | None:
+    answer = the_return.answers.get(item_id)
+    return answer.version if answer is not None else None
+
+
+def _after_section(the_return: ReturnContext, index: int, back_to_check: bool) -> str:
+    following = _next_section(the_return, index)
+    if back_to_check or following is None:
+        return f"/returns/{the_return.ret.id}/check"
+    return f"/returns/{the_return.ret.id}/sections/{following.id}"
+
+
+def _section_context(
+    the_return: ReturnContext,
+    index: int,
+    section: Section,
+    items: list[Item],
+    outcome: SaveOutcome,
+    typed: dict,
+    action_errors: dict,
+    action_typed: dict,
+    just_saved: bool,
+    back_to_check: bool,
+    request: Request,
+) -> dict:
+    numbers = {item.id: f"{index + 1}.{n}" for n, item in enumerate(items, start=1)}
+    fields = {i.id: typed.get(i.id) or answer_fields(the_return.answers.get(i.id)) for i in items}
+    needs = {item.id: the_return.needs(item) for item in items}
+    problems = [
+        (item_id, field, message)
+        for item_id, errs in outcome.errors.items()
+        for field, message in errs.items()
+    ]
+    problems += [
+        (item_id, "value", "A colleague saved a different answer: save again to keep yours")
+        for item_id in outcome.conflicts
+    ]
+    problems += [
+        (item_id, field, message)
+        for item_id, errs in action_errors.items()
+        for field, message in errs.items()
+    ]
+    outstanding = [(k, f, m) for k, found in needs.items() for f, m in found.items()]
+    following = _next_section(the_return, index)
+    focus = next((k for k, f, _ in outstanding if f == "actions"), None) if just_saved else None
+    query = "?return_to=check" if back_to_check else ""
+    return {
+        "title": section.title,
+        "the_return": the_return,
+        "section": section,
+        "section_count": len(the_return.definition.sections),
+        "items": items,
+        "skipped": len(section.items) - len(items),
+        "number": index + 1,
+        "numbers": numbers,
+        "fields": fields,
+        "errors": outcome.errors,
+        "conflicts": {
+            k: _scale_label(the_return, answer_fields(a)) for k, a in outcome.conflicts.items()
+        },
+        "problems": problems,
+        "needs": needs,
+        "outstanding": outstanding,
+        "just_saved": just_saved,
+        "focus_item": focus,
+        "actions": the_return.actions_by_item(),
+        "action_errors": action_errors,
+        "action_typed": action_typed,
+        "less_effective": {
+            p.value for p in the_return.definition.rating_scale.points if p.less_effective
+        },
+        "form_action": str(request.url.path) + query,
+        "next_url": _after_section(the_return, index, back_to_check),
+        "next_label": "checking your answers"
+        if back_to_check or following is None
+        else f"the next standard, {following.title}",
+    }
 
 
 async def autosave_item(request: Request) -> Response:
@@ -251,87 +369,30 @@ async def autosave_item(request: Request) -> Response:
     except UnknownItem as problem:
         raise HTTPException(400, str(problem)) from None
     form = await request.form()
-    outcome = await _save(request, the_return, [item], form)
-    conflict = outcome.conflicts.get(item.id)
+    outcome = await _save(request, the_return, [item], form, None)
+    conflict, saved = outcome.conflicts.get(item.id), outcome.saved.get(item.id)
+    needs = {}
+    if saved is not None:
+        return_id, data, definition = the_return.ret.id, as_data(saved), the_return.definition
+        count = await run_db(
+            request,
+            lambda db: action_count_if_needed(db, definition, return_id, item.id, data),
+        )
+        needs = item_needs(the_return.definition, item, data, count)
     # 200 on purpose for validation errors and conflicts: htmx 2 swaps only 2xx responses.
     return render(
         request,
-        "partials/save_status.html",
+        "returns/section.html",
         {
-            "item": item,
-            "the_return": the_return,
-            "saved_at": clock.local(clock.now()),
-            "errors": outcome.errors.get(item.id, {}),
-            "conflict": answer_fields(conflict) if conflict is not None else None,
-            "version": outcome.version(item.id),
             "fid": field_prefix(item.id),
+            "saved_at": clock.now() if saved is not None else None,
+            "errors": outcome.errors.get(item.id, {}),
+            "conflict": _scale_label(the_return, answer_fields(conflict)) if conflict else None,
+            "needs": needs,
+            "version": outcome.version(item.id),
         },
+        block="autosave_status",
     )
-
-
-# --- actions ------------------------------------------------------------------------------------
-
-
-def _action_draft(form: FormData) -> tuple[ActionDraft, dict[str, str]]:
-    def text(name: str) -> str:
-        value = form.get(name, "")
-        return value.strip() if isinstance(value, str) else ""
-
-    problems: dict[str, str] = {}
-    try:
-        target = parse_date_parts(
-            text("target_date-day"),
-            text("target_date-month"),
-            text("target_date-year"),
-            what="the target date",
-        )
-        if target is None:
-            problems["target_date"] = "Enter the target date"
-    except DateProblem as problem:
-        target, problems["target_date"] = None, str(problem)
-    return ActionDraft(text("what"), text("owner"), target), problems
-
-
-async def action_add(request: Request) -> Response:
-    the_return = await load_context(request, with_answers=False)
-    item_id = request.path_params["item_id"]
-    if the_return.definition.item(item_id) is None:
-        raise HTTPException(400, f"{item_id} is not a question in this questionnaire")
-    draft, problems = _action_draft(await request.form())
-    problems = {**action_problems(draft, clock.today()), **problems}
-    anchor = (
-        f"/returns/{the_return.ret.id}/sections/{item_id.rsplit('.', 1)[0]}#{field_prefix(item_id)}"
-    )
-    if problems:
-        return await redirect_with_message(
-            request,
-            anchor,
-            "The action was not added: " + "; ".join(problems.values()) + ".",
-            "important",
-        )
-    ctx, return_id = audit_context(request), the_return.ret.id
-    try:
-        await run_db(request, lambda db: add_action(db, ctx, return_id, item_id, draft), write=True)
-    except ReturnError as problem:
-        raise HTTPException(409, str(problem)) from None
-    return await redirect_with_message(request, anchor, "Action added.")
-
-
-async def action_delete(request: Request) -> Response:
-    return_id, action_id = request.path_params["return_id"], request.path_params["action_id"]
-    ctx = audit_context(request)
-    try:
-        item_id = await run_db(
-            request, lambda db: remove_action(db, ctx, return_id, action_id), write=True
-        )
-    except ReturnError as problem:
-        raise HTTPException(409, str(problem)) from None
-    if item_id is None:
-        return await redirect_with_message(
-            request, f"/returns/{return_id}", "That action had already been removed."
-        )
-    anchor = f"/returns/{return_id}/sections/{item_id.rsplit('.', 1)[0]}#{field_prefix(item_id)}"
-    return await redirect_with_message(request, anchor, "Action removed.")
 
 
 # --- check, sign, submissions ---------------------------------------------------------------------
@@ -581,8 +642,6 @@ routes = [
         ("POST",),
         keep_typing=keep_answers,
     ),
-    on_return("/items/{item_id}/actions", action_add, Permission.RETURN_EDIT, ("POST",)),
-    on_return("/actions/{action_id:id}/delete", action_delete, Permission.RETURN_EDIT, ("POST",)),
     on_return("/carry-forward", carry_forward_answers, Permission.RETURN_EDIT, ("POST",)),
     on_return("/check", check_answers, Permission.RETURN_VIEW),
     on_return("/summary", summary, Permission.RETURN_VIEW),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
 import jinja2
@@ -12,6 +13,7 @@ from markupsafe import Markup
 from audit_portal import clock
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.policy import Actor, Permission, allows
+from audit_portal.questionnaires.model import Item
 from audit_portal.returns.answers import field_prefix
 
 # The partnership-wide areas, each shown only to people the policy lets in.
@@ -73,6 +75,27 @@ def label(value: object) -> str:
     return str(getattr(value, "label", value))
 
 
+@functools.lru_cache(maxsize=4096)
+def _help_html(guidance: str, examples: tuple[str, ...]) -> Markup:
+    parts = [Markup('<p class="govuk-body">{}</p>').format(guidance)]
+    if examples:
+        parts.append(
+            Markup(
+                '<p class="govuk-body govuk-!-font-weight-bold govuk-!-margin-bottom-1">'
+                "Examples of evidence</p>"
+            )
+        )
+        items = Markup("").join(Markup("<li>{}</li>").format(e) for e in examples)
+        parts.append(Markup('<ul class="govuk-list govuk-list--bullet">{}</ul>').format(items))
+    return Markup("").join(parts)
+
+
+def item_help(item: Item) -> Markup:
+    """An item's guidance and evidence examples as HTML, built once per questionnaire text:
+    it does not depend on the answer, and a section page shows it for every item."""
+    return _help_html(item.guidance, tuple(item.evidence_examples))
+
+
 def admin_links(actor: Actor | None) -> list[dict[str, str]]:
     return [{"href": h, "text": t} for h, t, p in ADMIN_AREAS if allows(actor, p)]
 
@@ -99,6 +122,7 @@ def create_templates(settings: Settings) -> Jinja2Blocks:
     env.globals["csrf_field"] = csrf_field
     env.globals["url"] = url
     env.globals["field_id"] = field_prefix
+    env.globals["item_help"] = item_help
     env.filters["labels"] = lambda values, mapping: [mapping.get(v, v) for v in values or []]
     env.filters["date"] = long_date
     env.filters["datetime"] = date_and_time

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import Engine
@@ -13,7 +15,7 @@ from starlette.testclient import TestClient
 
 from audit_portal.config import PROJECT_ROOT
 from audit_portal.db import session_scope
-from audit_portal.models import Answer, AuditEvent, Return, Submission
+from audit_portal.models import Action, Answer, AuditEvent, Return, Submission
 from audit_portal.questionnaires import load_catalogue
 from audit_portal.returns.answers import field_prefix
 from audit_portal.returns.editing import profile_of
@@ -30,6 +32,12 @@ def respondent(
     with TestClient(app, follow_redirects=False) as client:
         token = signed_in(client, clean_db, world.people["respondent_a"])
         yield client, token, world.returns[world.org_a]
+
+
+def visible_text(html: str) -> str:
+    """The text a person reads: tags gone, entities decoded, spaces collapsed."""
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", text)).split())
 
 
 def section_items(engine: Engine, world: World, section_id: str):  # type: ignore[no-untyped-def]
@@ -146,31 +154,75 @@ def test_less_effective_ratings_need_a_narrative_and_an_action(
     client, token, return_id = respondent
     items = section_items(clean_db, world, "s175.1")
     data = all_green(items, token, **{"item-s175-1-1-value": "2"})
-    assert client.post(f"/returns/{return_id}/sections/s175.1", data=data).status_code == 303
-    check = client.get(f"/returns/{return_id}/check").text
-    assert "s175.1.1: Explain the rating ‘Partly in place’ in the narrative" in check
-    assert "s175.1.1: Add at least one action for this rating" in check
-    section = client.get(f"/returns/{return_id}/sections/s175.1").text
-    assert "Actions for s175.1.1" in section
-    bad = client.post(
-        f"/returns/{return_id}/items/s175.1.1/actions", data={"csrf_token": token, "what": "Train"}
-    )
+    saved = client.post(f"/returns/{return_id}/sections/s175.1", data=data)
+    assert saved.status_code == 200, "saved, and the page says at once what is still needed"
+    page = visible_text(saved.text)
+    assert "Your answers are saved. Before the return can be submitted" in page
+    assert "Question 1.1: Explain the rating ‘Partly in place’ in the narrative" in page
+    assert "Question 1.1: Add at least one action for this rating" in page
     assert (
-        "The action was not added: Enter who owns the action; Enter the target date"
-        in client.get(bad.headers["location"]).text
+        'id="item-s175-1-1-action-what" name="item-s175-1-1-action-what" rows="2" maxlength="2000" autofocus'
+        in saved.text
     )
-    client.post(
-        f"/returns/{return_id}/items/s175.1.1/actions",
+    with session_scope(clean_db, write=False) as db:
+        stored = db.exec(select(Answer).where(Answer.item_id == "s175.1.1")).one()
+        assert stored.value == {"v": 2}, "nothing is lost: the rating was saved"
+
+    half = client.post(
+        f"/returns/{return_id}/sections/s175.1",
         data={
-            "csrf_token": token,
-            "what": "Train the link governor",
-            "owner": "Chair",
-            "target_date-day": "30",
-            "target_date-month": "6",
-            "target_date-year": "2027",
+            **data,
+            "add_action": "s175.1.1",
+            "item-s175-1-1-action-what": "Train governors",
+            "item-s175-1-1-action-target-day": "31",
+            "item-s175-1-1-action-target-month": "2",
+            "item-s175-1-1-action-target-year": "2027",
         },
     )
-    check = client.get(f"/returns/{return_id}/check").text
+    assert half.status_code == 400
+    assert "<title>Error: " in half.text
+    assert (
+        '<a href="#item-s175-1-1-action-owner">Question 1.1: Enter who owns the action</a>'
+        in half.text
+    )
+    assert (
+        '<a href="#item-s175-1-1-action-target">Question 1.1: The target date must be a real date</a>'
+        in half.text
+    )
+    assert ">Train governors</textarea>" in half.text, "what was typed is kept"
+
+    past = client.post(
+        f"/returns/{return_id}/sections/s175.1",
+        data={
+            **data,
+            "add_action": "s175.1.1",
+            "item-s175-1-1-action-what": "Train",
+            "item-s175-1-1-action-owner": "Chair",
+            "item-s175-1-1-action-target-day": "1",
+            "item-s175-1-1-action-target-month": "9",
+            "item-s175-1-1-action-target-year": "2026",
+        },
+    )
+    assert "The target date must be today or in the future" in past.text
+
+    added = client.post(
+        f"/returns/{return_id}/sections/s175.1",
+        data={
+            **data,
+            "add_action": "s175.1.1",
+            "item-s175-1-1-action-what": "Train the link governor",
+            "item-s175-1-1-action-owner": "Chair",
+            "item-s175-1-1-action-target-day": "1",
+            "item-s175-1-1-action-target-month": "9",
+            "item-s175-1-1-action-target-year": "2027",
+        },
+    )
+    assert added.status_code == 303
+    assert added.headers["location"].endswith("/sections/s175.1#item-s175-1-1-actions")
+    with session_scope(clean_db, write=False) as db:
+        action = db.exec(select(Action)).one()
+        assert action.target_date == date(2027, 9, 1), "1 9 2027 is 1 September, not 9 January"
+    check = visible_text(client.get(f"/returns/{return_id}/check").text)
     assert "Add at least one action" not in check and "Train the link governor" in check
 
 
@@ -207,7 +259,8 @@ def test_two_colleagues_editing_the_same_item_get_a_conflict_not_a_lost_answer(
             "item-s175-1-1-narrative": "Mine again",
         },
     )
-    assert "Not saved: a colleague saved a different answer" in late.text and "Theirs" in late.text
+    assert "Not saved: a colleague saved a different answer" in late.text
+    assert "Theirs: Partly in place, “Theirs”" in late.text, "their rating by its label"
     assert 'value="2" hx-swap-oob="true"' in late.text, "the next save is based on their version"
     keep_mine = client.post(
         url,
@@ -246,7 +299,7 @@ def test_conflict_without_javascript_keeps_the_typed_answer(
     )
     page = client.post(f"/returns/{return_id}/sections/s175.1", data=data)
     assert page.status_code == 400
-    assert "A colleague saved a different answer to s175.1.1" in page.text
+    assert "A colleague saved a different answer to question 1.1" in page.text
     assert "My careful explanation" in page.text, "what I typed is still in the form"
     assert re.search(
         r'name="item-s175-1-1-version" id="item-s175-1-1-version" value="2"', page.text
@@ -395,14 +448,15 @@ def test_summary_page_and_pdf_for_the_board(
     )
     client.post(f"/returns/{return_id}/sections/s175.1", data=data)
     client.post(
-        f"/returns/{return_id}/items/s175.1.1/actions",
+        f"/returns/{return_id}/sections/s175.1",
         data={
-            "csrf_token": token,
-            "what": "Appoint a link governor",
-            "owner": "Chair",
-            "target_date-day": "1",
-            "target_date-month": "5",
-            "target_date-year": "2027",
+            **data,
+            "add_action": "s175.1.1",
+            "item-s175-1-1-action-what": "Appoint a link governor",
+            "item-s175-1-1-action-owner": "Chair",
+            "item-s175-1-1-action-target-day": "1",
+            "item-s175-1-1-action-target-month": "5",
+            "item-s175-1-1-action-target-year": "2027",
         },
     )
     draft = client.get(f"/returns/{return_id}/summary").text
