@@ -30,6 +30,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Literal, get_args
 
+from audit_portal.wording import long_date
+
 Method = Literal["simple", "stratified", "risk"]
 Dimension = Literal["kind", "sector", "phase", "district"]
 ChallengeMode = Literal["green_in_standards", "random"]
@@ -49,21 +51,6 @@ FLAG_LABELS: Mapping[str, str] = {
 MIN_WEIGHT, MAX_WEIGHT = 1, 100
 MIN_SEED, MAX_SEED = 1, 999_999_999
 SPEC_FORMAT = 1  # bump when spec_to_dict changes shape; spec_from_dict refuses what it cannot read
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 class SampleError(ValueError):
@@ -458,11 +445,6 @@ def describe_flag(flag: Flag) -> str:
     """'Ofsted judgement Inadequate, 12 June 2025' and the like."""
     text = f"{FLAG_LABELS.get(flag.category, flag.category)} {flag.value.strip()}".strip()
     return f"{text}, {long_date(flag.noted_on)}" if flag.noted_on else text
-
-
-def long_date(day: date) -> str:
-    """'12 June 2025', whatever the machine's locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _returns(count: int) -> str:

@@ -98,6 +98,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/returns/{return_id:id}/items/{item_id}"): RETURN_EDIT,
     ("POST", "/returns/{return_id:id}/carry-forward"): RETURN_EDIT,
     ("GET", "/returns/{return_id:id}/check"): ORGANISATION,
+    ("GET", "/returns/{return_id:id}/questionnaire.pdf"): ORGANISATION,
+    ("POST", "/returns/{return_id:id}/ready"): RETURN_EDIT,
     ("GET", "/returns/{return_id:id}/summary"): ORGANISATION,
     ("GET", "/returns/{return_id:id}/summary.pdf"): ORGANISATION,
     ("GET", "/returns/{return_id:id}/submit"): RETURN_SUBMIT,

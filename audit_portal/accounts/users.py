@@ -343,3 +343,20 @@ def set_account_active(
     set_active(db, ctx, user, active)
     if not active:
         end_all_for_user(db, user_id)
+
+
+def people_at(db: Session, organisation_id: int, roles: tuple[Role, ...]) -> list[User]:
+    """Active people holding any of ``roles`` at an organisation, each once, by name."""
+    return list(
+        db.exec(
+            select(User)
+            .join(Membership, col(Membership.user_id) == col(User.id))
+            .where(
+                Membership.organisation_id == organisation_id,
+                col(Membership.role).in_([r.value for r in roles]),
+                col(User.is_active).is_(True),
+            )
+            .distinct()
+            .order_by(User.full_name)
+        ).all()
+    )

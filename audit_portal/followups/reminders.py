@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from audit_portal.followups.rules import FollowUpState, FollowUpStatus
+from audit_portal.wording import long_date
 
 WEEKLY_LIMIT = 6
 
@@ -34,20 +35,6 @@ _SUBMITTED = frozenset(
         FollowUpStatus.MORE_INFORMATION_REQUESTED,
         FollowUpStatus.ACCEPTED,
     }
-)
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 )
 
 
@@ -179,11 +166,6 @@ def challenge_deadline_reminders(
             recipients_key or target_key,
         )
     ]
-
-
-def long_date(day: date) -> str:
-    """A date as GOV.UK writes it: "1 September 2026" (no leading zero, whatever the locale)."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def reminder_subject(organisation: str, what: str, due_on: date, today: date) -> str:

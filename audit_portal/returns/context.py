@@ -8,6 +8,8 @@ keeps them, so ``load_return`` finds them without asking the database again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
@@ -43,6 +45,50 @@ def return_scope(db: Session, return_id: int) -> int | None:
     return row[0].organisation_id
 
 
+class SectionStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANNOT_START = "cannot_start"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_started": "Not started",
+            "in_progress": "In progress",
+            "completed": "Completed",
+            "cannot_start": "Cannot start yet",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class SectionLine:
+    """One standard on the return's task list."""
+
+    section: Section
+    number: int
+    items: int
+    answered: int
+    status: SectionStatus
+    rag: str | None
+
+
+def section_status(
+    items: list[Item], answered: set[str], with_problems: set[str], open_yet: bool
+) -> SectionStatus:
+    """Not started (nothing answered), completed (every question answered with nothing still
+    needed), otherwise in progress; nothing can start before the campaign opens."""
+    if not open_yet:
+        return SectionStatus.CANNOT_START
+    ids = {i.id for i in items}
+    if not ids & answered:
+        return SectionStatus.NOT_STARTED
+    required = {i.id for i in items if i.required}
+    if required <= answered and not ids & with_problems:
+        return SectionStatus.COMPLETED
+    return SectionStatus.IN_PROGRESS
+
+
 @dataclass
 class ReturnContext:
     ret: Return
@@ -72,6 +118,22 @@ class ReturnContext:
     def sections(self) -> list[Section]:
         """The standards with at least one item that applies to this organisation."""
         return [s for s in self.definition.sections if self.items_of(s)]
+
+    def task_list(self, readiness: Readiness, today: date) -> list[SectionLine]:
+        """Every standard that applies, with its status and rating so far, in order."""
+        answered = {k for k, a in self.answers.items() if not as_data(a).is_empty}
+        with_problems = {p.item_id for p in readiness.problems}
+        open_yet = self.campaign.opens_on <= today
+        lines = []
+        for number, section in enumerate(self.definition.sections, start=1):
+            items = self.items_of(section)
+            if not items:
+                continue
+            status = section_status(items, answered, with_problems, open_yet)
+            done = sum(1 for i in items if i.id in answered)
+            rag = readiness.score.sections.get(section.id)
+            lines.append(SectionLine(section, number, len(items), done, status, rag))
+        return lines
 
     def needs(self, item: Item) -> dict[str, str]:
         """What an answered item still needs before the return can be submitted, by field."""

@@ -14,8 +14,20 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext, record
-from audit_portal.models import Campaign, Organisation, Return, ReturnStatus, Submission, utcnow
+from audit_portal.config import Settings
+from audit_portal.followups import follow_up_due
+from audit_portal.followups.rules import needs_follow_up
+from audit_portal.models import (
+    AuditEvent,
+    Campaign,
+    Organisation,
+    Return,
+    ReturnStatus,
+    Submission,
+    utcnow,
+)
 from audit_portal.questionnaires.model import Definition
+from audit_portal.returns import notices
 from audit_portal.returns.answers import REASON_MAX
 from audit_portal.returns.editing import (
     ReturnError,
@@ -26,6 +38,7 @@ from audit_portal.returns.editing import (
     lock_for_edit,
     lock_return,
 )
+from audit_portal.returns.reading import long_date
 
 DECLARATION_MAX = 200
 
@@ -55,6 +68,7 @@ def declaration_problems(name: str, role: str, confirmed: bool) -> dict[str, str
 
 def submit_return(
     db: Session,
+    settings: Settings,
     ctx: AuditContext,
     return_id: int,
     definition: Definition,
@@ -130,6 +144,12 @@ def submit_return(
             "declaration": f"{declaration.name}, {declaration.role}",
         },
     )
+    due = (
+        long_date(follow_up_due(declaration.signed_on, campaign.follow_up_months))
+        if needs_follow_up(readiness.score.less_effective, len(actions))
+        else None
+    )
+    notices.submitted(db, settings, ret, org, campaign, declaration.name, due)
     return submission
 
 
@@ -161,7 +181,9 @@ def amendment_problem(reason: str) -> str | None:
     return None
 
 
-def return_for_amendment(db: Session, ctx: AuditContext, return_id: int, reason: str) -> None:
+def return_for_amendment(
+    db: Session, settings: Settings, ctx: AuditContext, return_id: int, reason: str
+) -> None:
     ret, _ = lock_return(db, return_id)
     if ReturnStatus(ret.status) not in {ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED}:
         raise ReturnError("Only a submitted return can be returned for amendment.")
@@ -186,9 +208,11 @@ def return_for_amendment(db: Session, ctx: AuditContext, return_id: int, reason:
         old=old,
         new={"status": ret.status, "revision": ret.revision, "reason": ret.returned_reason},
     )
+    org, campaign = _organisation_and_campaign(db, ret)
+    notices.returned_for_amendment(db, settings, ret, org, campaign, ret.returned_reason)
 
 
-def accept_return(db: Session, ctx: AuditContext, return_id: int) -> None:
+def accept_return(db: Session, settings: Settings, ctx: AuditContext, return_id: int) -> None:
     ret, _ = lock_return(db, return_id)
     if ReturnStatus(ret.status) is not ReturnStatus.SUBMITTED:
         raise ReturnError("Only a submitted return can be accepted.")
@@ -203,6 +227,54 @@ def accept_return(db: Session, ctx: AuditContext, return_id: int) -> None:
         organisation_id=ret.organisation_id,
         old={"status": "submitted"},
         new={"status": "accepted"},
+    )
+    org, campaign = _organisation_and_campaign(db, ret)
+    notices.accepted(db, settings, ret, org, campaign)
+
+
+def _organisation_and_campaign(db: Session, ret: Return) -> tuple[Organisation, Campaign]:
+    org, campaign = db.get(Organisation, ret.organisation_id), db.get(Campaign, ret.campaign_id)
+    assert org is not None and campaign is not None
+    return org, campaign
+
+
+def ask_to_sign(
+    db: Session,
+    settings: Settings,
+    ctx: AuditContext,
+    return_id: int,
+    definition: Definition,
+    by_name: str,
+) -> int:
+    """A respondent tells the signatories a complete return is waiting; how many were told."""
+    ret = lock_for_edit(db, return_id)
+    org, campaign = _organisation_and_campaign(db, ret)
+    readiness = assess_return(definition, org, answers_of(db, return_id), actions_of(db, return_id))
+    if not readiness.ready:
+        raise ReturnError("The return is not ready to sign yet: check your answers first.")
+    record(
+        db,
+        ctx,
+        "return.ready_to_sign",
+        object_type="return",
+        object_id=ret.id,
+        organisation_id=ret.organisation_id,
+    )
+    return notices.ready_to_sign(db, settings, ret, org, campaign, by_name)
+
+
+def amendment_history(db: Session, return_id: int) -> list[AuditEvent]:
+    """Every return for amendment of this return, oldest first, with who asked and why."""
+    return list(
+        db.exec(
+            select(AuditEvent)
+            .where(
+                AuditEvent.action == "return.amend",
+                AuditEvent.object_type == "return",
+                AuditEvent.object_id == str(return_id),
+            )
+            .order_by(col(AuditEvent.id))
+        ).all()
     )
 
 

@@ -7,6 +7,7 @@ the same. Endpoints parse, call one domain function, render.
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,10 +15,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from audit_portal import clock
 from audit_portal.followups import follow_up_due
+from audit_portal.followups.rules import needs_follow_up
 from audit_portal.models import Answer, ReturnStatus
 from audit_portal.parsing import MAX_VERSION, parse_id, parse_int
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
+from audit_portal.questionnaires.blank_pdf import blank_pdf
 from audit_portal.questionnaires.locks import VersionRefused
 from audit_portal.questionnaires.model import Item, Section
 from audit_portal.reports.organisation_summary import build_summary, summary_pdf
@@ -30,7 +33,13 @@ from audit_portal.returns.answers import (
     typed_answers,
 )
 from audit_portal.returns.carry import carry_forward, previous_submission
-from audit_portal.returns.context import ReturnContext, ReturnNotFound, load_return, return_scope
+from audit_portal.returns.context import (
+    ReturnContext,
+    ReturnNotFound,
+    SectionStatus,
+    load_return,
+    return_scope,
+)
 from audit_portal.returns.editing import (
     ActionChange,
     ReturnError,
@@ -39,16 +48,26 @@ from audit_portal.returns.editing import (
     as_data,
     save_section,
 )
-from audit_portal.returns.readiness import applicable_items, item_needs
+from audit_portal.returns.readiness import Readiness, item_needs
+from audit_portal.returns.reading import (
+    ActionLine,
+    StandardBlock,
+    read_return,
+    submitted_actions,
+)
 from audit_portal.returns.submitting import (
     Declaration,
     accept_return,
+    amendment_history,
+    amendment_problem,
+    ask_to_sign,
     declaration_problems,
     return_for_amendment,
     submission_document,
     submissions_of,
     submit_return,
 )
+from audit_portal.scoring import explain_overall
 from audit_portal.web.context import redirect_with_message, render, run_db
 from audit_portal.web.guard import (
     Endpoint,
@@ -125,43 +144,55 @@ def based_on(form: FormData, item_id: str) -> int | None:
 
 
 async def return_overview(request: Request) -> Response:
-    the_return = await load_context(request)
+    return await _overview(request, await load_context(request))
+
+
+async def _overview(
+    request: Request, the_return: ReturnContext, amend_error: str = "", reason: str = ""
+) -> Response:
     can_edit = the_return.editable and _can(request, Permission.RETURN_EDIT, the_return)
     ret, campaign = the_return.ret, the_return.campaign
+    fresh = can_edit and not the_return.answers
 
     def extras(db):  # type: ignore[no-untyped-def]
-        previous = (
-            previous_submission(db, ret, campaign) if can_edit and not the_return.answers else None
-        )
+        previous = previous_submission(db, ret, campaign) if fresh else None
         return previous, submissions_of(db, ret.id)
 
     previous, submissions = await run_db(request, extras)
     readiness = the_return.readiness()
-    sections = [
-        (
-            section,
-            len(items := the_return.items_of(section)),
-            sum(
-                1
-                for i in items
-                if i.id in the_return.answers and not as_data(the_return.answers[i.id]).is_empty
-            ),
-        )
-        for section in the_return.sections()
-    ]
+    tasks = the_return.task_list(readiness, clock.today())
     return render(
         request,
         "returns/overview.html",
         {
             "title": f"{the_return.organisation.name}: {campaign.title}",
             "the_return": the_return,
+            "status": ReturnStatus(ret.status),
             "readiness": readiness,
-            "sections": sections,
+            "overall_explained": explain_overall(the_return.definition, readiness.score),
+            "tasks": tasks,
+            "completed": sum(1 for t in tasks if t.status == SectionStatus.COMPLETED),
             "previous": previous,
             "can_edit": can_edit,
             "can_review": allows(request.state.actor, Permission.RETURN_REVIEW),
             "submissions": submissions,
+            "amend_error": amend_error,
+            "reason": reason,
         },
+        status_code=400 if amend_error else 200,
+    )
+
+
+async def blank_questionnaire(request: Request) -> Response:
+    """The return's questionnaire as a blank PDF, to prepare answers offline."""
+    the_return = await load_context(request, with_answers=False)
+    definition, partnership = the_return.definition, request.app.state.settings.partnership_name
+    pdf = await run_in_threadpool(blank_pdf, definition, partnership)
+    filename = f"{definition.key}-{definition.version}-blank.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -398,12 +429,30 @@ async def autosave_item(request: Request) -> Response:
 # --- check, sign, submissions ---------------------------------------------------------------------
 
 
+def live_blocks(the_return: ReturnContext, readiness: Readiness) -> list[StandardBlock]:
+    """The return's current answers as people read them, by standard."""
+    return read_return(
+        the_return.definition,
+        the_return.profile,
+        {k: as_data(a).__dict__ for k, a in the_return.answers.items()},
+        [(a.item_id, ActionLine(a.what, a.owner, a.target_date)) for a in the_return.actions],
+        readiness.score.items,
+        readiness.score.sections,
+    )
+
+
 async def check_answers(request: Request) -> Response:
     the_return = await load_context(request)
     readiness = the_return.readiness()
     problems: dict[str, list[str]] = {}
     for p in readiness.problems:
         problems.setdefault(p.item_id, []).append(p.message)
+    blocks = live_blocks(the_return, readiness)
+    rid = the_return.ret.id
+
+    def change_url(section_id: str, item_id: str) -> str:
+        return f"/returns/{rid}/sections/{section_id}?return_to=check#{field_prefix(item_id)}-item"
+
     return render(
         request,
         "returns/check.html",
@@ -411,13 +460,40 @@ async def check_answers(request: Request) -> Response:
             "title": "Check your answers",
             "the_return": the_return,
             "readiness": readiness,
+            "overall_explained": explain_overall(the_return.definition, readiness.score),
+            "blocks": blocks,
+            "numbers": {line.item.id: line.number for b in blocks for line in b.lines},
             "problems": problems,
-            "items": applicable_items(the_return.definition, the_return.profile),
-            "answers": {k: as_data(a) for k, a in the_return.answers.items()},
-            "actions": the_return.actions_by_item(),
+            "change_url": change_url,
+            "can_change": the_return.editable and _can(request, Permission.RETURN_EDIT, the_return),
             "can_submit": _can(request, Permission.RETURN_SUBMIT, the_return)
             and the_return.editable,
         },
+    )
+
+
+async def tell_signatory(request: Request) -> Response:
+    the_return = await load_context(request, with_answers=False)
+    settings, ctx, by = request.app.state.settings, audit_context(request), request.state.actor
+    return_id, definition = the_return.ret.id, the_return.definition
+    try:
+        told = await run_db(
+            request,
+            lambda db: ask_to_sign(db, settings, ctx, return_id, definition, by.full_name),
+            write=True,
+        )
+    except ReturnError as problem:
+        return await redirect_with_message(
+            request, f"/returns/{return_id}/check", str(problem), "important"
+        )
+    message = (
+        f"Your signatory has been told the return is ready to sign ({told} emailed)."
+        if told
+        else "Nobody at your organisation has the signatory role yet: ask the partnership "
+        "business office to add your head teacher, chair of governors or chief officer."
+    )
+    return await redirect_with_message(
+        request, f"/returns/{return_id}/check", message, "success" if told else "important"
     )
 
 
@@ -436,18 +512,23 @@ async def submit_page(request: Request) -> Response:
             errors["ready"] = "The return is not ready to submit: check your answers first"
         if not errors:
             ctx, today = audit_context(request), clock.today()
+            settings = request.app.state.settings
             declaration = Declaration(values["name"], values["role"], today)
             return_id, definition = the_return.ret.id, the_return.definition
             digest = the_return.questionnaire_hash
             try:
                 submission = await run_db(
                     request,
-                    lambda db: submit_return(db, ctx, return_id, definition, digest, declaration),
+                    lambda db: submit_return(
+                        db, settings, ctx, return_id, definition, digest, declaration
+                    ),
                     write=True,
                 )
             except ReturnError as problem:
                 errors["ready"] = str(problem)
             else:
+                score = readiness.score
+                needs_update = needs_follow_up(score.less_effective, len(the_return.actions))
                 return render(
                     request,
                     "returns/submitted.html",
@@ -455,7 +536,10 @@ async def submit_page(request: Request) -> Response:
                         "title": "Return submitted",
                         "the_return": the_return,
                         "revision": submission.revision,
-                        "due": follow_up_due(today, the_return.campaign.follow_up_months),
+                        "due": follow_up_due(today, the_return.campaign.follow_up_months)
+                        if needs_update
+                        else None,
+                        "overall": score.overall,
                     },
                 )
     return render(
@@ -475,7 +559,11 @@ async def submit_page(request: Request) -> Response:
 async def submission_view(request: Request) -> Response:
     the_return = await load_context(request, with_answers=False)
     revision, return_id = request.path_params["revision"], the_return.ret.id
-    submissions = await run_db(request, lambda db: submissions_of(db, return_id))
+
+    def load(db):  # type: ignore[no-untyped-def]
+        return submissions_of(db, return_id), amendment_history(db, return_id)
+
+    submissions, history = await run_db(request, load)
     submission = next((s for s in submissions if s.revision == revision), None)
     if submission is None:
         raise HTTPException(404)
@@ -485,6 +573,18 @@ async def submission_view(request: Request) -> Response:
             submission_document(return_id, submission),
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+    earlier = [s for s in submissions if s.revision < revision]
+    previous = earlier[-1].content.get("answers", {}) if earlier else None
+    content, score = submission.content, submission.content.get("score", {})
+    blocks = read_return(
+        the_return.definition,
+        the_return.profile,
+        content.get("answers", {}),
+        submitted_actions(content),
+        score.get("items", {}),
+        score.get("sections", {}),
+        previous,
+    )
     return render(
         request,
         "returns/submission.html",
@@ -492,6 +592,10 @@ async def submission_view(request: Request) -> Response:
             "title": f"Submitted return, revision {revision}",
             "the_return": the_return,
             "submission": submission,
+            "blocks": blocks,
+            "previous_revision": earlier[-1].revision if earlier else None,
+            "history": history,
+            "submissions": submissions,
         },
     )
 
@@ -499,14 +603,19 @@ async def submission_view(request: Request) -> Response:
 async def amend(request: Request) -> Response:
     return_id, ctx = request.path_params["return_id"], audit_context(request)
     reason = str((await request.form()).get("reason", ""))
-    try:
-        await run_db(
-            request, lambda db: return_for_amendment(db, ctx, return_id, reason), write=True
-        )
-    except ReturnError as problem:
-        return await redirect_with_message(
-            request, f"/returns/{return_id}", str(problem), "important"
-        )
+    problem = amendment_problem(reason)
+    if problem is None:
+        try:
+            settings = request.app.state.settings
+            await run_db(
+                request,
+                lambda db: return_for_amendment(db, settings, ctx, return_id, reason),
+                write=True,
+            )
+        except ReturnError as refused:
+            problem = str(refused)
+    if problem:
+        return await _overview(request, await load_context(request), problem, reason[:2000])
     return await redirect_with_message(
         request, f"/returns/{return_id}", "The return has been returned for amendment."
     )
@@ -515,7 +624,8 @@ async def amend(request: Request) -> Response:
 async def accept(request: Request) -> Response:
     return_id, ctx = request.path_params["return_id"], audit_context(request)
     try:
-        await run_db(request, lambda db: accept_return(db, ctx, return_id), write=True)
+        settings = request.app.state.settings
+        await run_db(request, lambda db: accept_return(db, settings, ctx, return_id), write=True)
     except ReturnError as problem:
         return await redirect_with_message(
             request, f"/returns/{return_id}", str(problem), "important"
@@ -644,6 +754,8 @@ routes = [
     ),
     on_return("/carry-forward", carry_forward_answers, Permission.RETURN_EDIT, ("POST",)),
     on_return("/check", check_answers, Permission.RETURN_VIEW),
+    on_return("/questionnaire.pdf", blank_questionnaire, Permission.RETURN_VIEW),
+    on_return("/ready", tell_signatory, Permission.RETURN_EDIT, ("POST",)),
     on_return("/summary", summary, Permission.RETURN_VIEW),
     on_return("/summary.pdf", summary, Permission.RETURN_VIEW, name="summary_pdf"),
     on_return("/submit", submit_page, Permission.RETURN_SUBMIT, ("GET", "POST")),

@@ -10,7 +10,7 @@ import jinja2.runtime
 from jinja2_fragments.starlette import Jinja2Blocks
 from markupsafe import Markup
 
-from audit_portal import clock
+from audit_portal import clock, wording
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.policy import Actor, Permission, allows
 from audit_portal.questionnaires.model import Item
@@ -46,7 +46,7 @@ def long_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = clock.local(value)
-    return f"{value.day} {value:%B %Y}"
+    return wording.long_date(value)
 
 
 def date_and_time(value: datetime | None) -> str:
@@ -61,13 +61,7 @@ def clock_time(value: datetime | None) -> str:
     """2:32pm, or midday and midnight in words (GOV.UK style), in England's time."""
     if value is None:
         return ""
-    moment = clock.local(value)
-    if (moment.hour, moment.minute) == (12, 0):
-        return "midday"
-    if (moment.hour, moment.minute) == (0, 0):
-        return "midnight"
-    hour = moment.hour % 12 or 12
-    return f"{hour}:{moment.minute:02d}{'am' if moment.hour < 12 else 'pm'}"
+    return wording.clock_time(clock.local(value))
 
 
 def label(value: object) -> str:

@@ -104,7 +104,8 @@ def test_a_respondent_completes_and_a_signatory_submits(
     assert first.headers["location"] == f"/returns/{return_id}/sections/s175.2"
     answer_everything(client, token, return_id, clean_db, world)
     check = client.get(f"/returns/{return_id}/check").text
-    assert 'Overall rating: <strong class="app-rag app-rag--green">Green</strong>' in check
+    assert "Overall rating Green" in visible_text(check)
+    assert "The overall rating is green when at least 80% are green." in visible_text(check)
     assert "Continue to sign and submit" not in check, "a respondent cannot sign"
     assert client.get(f"/returns/{return_id}/submit").status_code == 404
 
@@ -129,7 +130,9 @@ def test_a_respondent_completes_and_a_signatory_submits(
             },
         )
         assert done.status_code == 200 and "Return submitted" in done.text
-        assert "An update on your actions is due on" in done.text
+        page = visible_text(done.text)
+        assert "What happens next" in page and "chooses some returns for a dip sample" in page
+        assert "no six-month update is needed" in page, "all green: nothing to follow up"
 
     with session_scope(clean_db, write=False) as db:
         ret = db.get(Return, return_id)
@@ -377,7 +380,10 @@ def test_qa_returns_a_submission_for_amendment_then_accepts(
         refused = qa.post(
             f"/returns/{return_id}/amend", data={"csrf_token": qa_token, "reason": ""}
         )
-        assert "Say what needs to be amended" in qa.get(refused.headers["location"]).text
+        assert refused.status_code == 400, "the error stays on the form, not in a banner"
+        assert "<title>Error: " in refused.text
+        assert '<a href="#reason">Say what needs to be amended</a>' in refused.text
+        assert "govuk-notification-banner--success" not in refused.text
         qa.post(
             f"/returns/{return_id}/amend",
             data={"csrf_token": qa_token, "reason": "Evidence for s175.12 is thin"},
