@@ -127,10 +127,10 @@ async def _respondent(
     log = SaveLog(respondent.return_id)
     versions: dict[str, str] = {}  # what this browser believes is stored: start empty
     last_sent: dict[str, int] = {}
-    n = 0
+    turn = 0
     while time.perf_counter() < window.deadline:
-        item, fid = items[n % len(items)], field_prefix(items[n % len(items)])
-        n += 1
+        item = items[turn % len(items)]
+        fid, turn = field_prefix(item), turn + 1
         value = rng.choice([v for v in RATINGS if v != last_sent.get(item)])
         last_sent[item] = value
         form = {f"{fid}-value": str(value), f"{fid}-version": versions.get(item, "")}
