@@ -11,8 +11,9 @@ runs in the thread pool through ``web.context.run_db``, never on the event loop.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -98,17 +99,46 @@ class ValueTooLong(ValueError):
         self.table, self.column, self.limit = table, column, limit
 
 
+_limits: dict[Any, tuple[tuple[str, int], ...]] = {}
+
+
+def _text_limits(table: Any) -> tuple[tuple[str, int], ...]:
+    """(column, length) of a table's limited text columns, worked out once per table."""
+    found = _limits.get(table)
+    if found is None:
+        found = tuple(
+            (c.key, c.type.length) for c in table.columns if getattr(c.type, "length", None)
+        )
+        _limits[table] = found
+    return found
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_over_long_text(session: Session, _context: Any, _instances: Any) -> None:
     for instance in (*session.new, *session.dirty):
         table = getattr(instance, "__table__", None)
         if table is None:
             continue
-        for column in table.columns:
-            limit = getattr(column.type, "length", None)
-            value = getattr(instance, column.key, None)
-            if limit and isinstance(value, str) and len(value) > limit:
-                raise ValueTooLong(table.name, column.key, limit)
+        for key, limit in _text_limits(table):
+            value = getattr(instance, key, None)
+            if isinstance(value, str) and len(value) > limit:
+                raise ValueTooLong(table.name, key, limit)
+
+
+_writer_locks: dict[int, threading.Lock] = {}
+
+
+def writer_lock(engine: Engine) -> AbstractContextManager[object]:
+    """On SQLite, writers of this process queue on a lock of ours before asking for SQLite's.
+
+    SQLite lets one writer in at a time; the others wait in its busy handler, which polls with
+    sleeps of up to 100 ms. Under load (every school saving at once) that sleeping, not the
+    work, sets the latency. Queuing here first hands the write lock straight to the next writer
+    of this process; other processes still wait in the busy handler. PostgreSQL needs nothing.
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    return _writer_locks.setdefault(id(engine), threading.Lock())
 
 
 class RequestDatabase:
@@ -143,16 +173,17 @@ class RequestDatabase:
                 raise
         if session.in_transaction():
             session.commit()  # end the read transaction: the write takes its lock afresh
-        self._connection.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
-        try:
-            result = fn(session, *args)
-            session.commit()
-            return result
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            self._connection.execution_options(**{_BEGIN_MODE: "DEFERRED"})
+        with writer_lock(self.engine):
+            self._connection.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+            try:
+                result = fn(session, *args)
+                session.commit()
+                return result
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                self._connection.execution_options(**{_BEGIN_MODE: "DEFERRED"})
 
     def close(self) -> None:
         if self._session is not None:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import bindparam, delete, or_
 from sqlmodel import Session, col, select
 
 from audit_portal.config import Settings
@@ -59,22 +59,22 @@ EXPIRY_MESSAGES = {
 }
 
 
+# Built once: every request runs it, and building a statement costs more than running it.
+_SESSION_QUERY = (
+    select(WebSession, User, Membership)
+    .outerjoin(User, col(User.id) == WebSession.user_id)
+    .outerjoin(Membership, col(Membership.user_id) == col(User.id))
+    .where(WebSession.id == bindparam("session_id"))
+)
+
+
 def load(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession:
     """Read this browser's session and who it belongs to, in one statement.
 
     ``needs_write`` says whether ``refresh`` must run in a write transaction next: to create a
     session, expire one, or note that it was used (at most once a minute).
     """
-    rows = (
-        db.exec(
-            select(WebSession, User, Membership)
-            .outerjoin(User, col(User.id) == WebSession.user_id)
-            .outerjoin(Membership, col(Membership.user_id) == col(User.id))
-            .where(WebSession.id == _hash(token))
-        ).all()
-        if token
-        else []
-    )
+    rows = db.exec(_SESSION_QUERY, params={"session_id": _hash(token)}).all() if token else []
     if not rows:
         return LoadedSession(None, None, needs_write=True)  # type: ignore[arg-type]
     record, user = rows[0][0], rows[0][1]

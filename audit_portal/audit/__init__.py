@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from audit_portal.models import AuditEvent
+from audit_portal.models import AuditEvent, utcnow
 
 security_log = logging.getLogger("audit_portal.security")
 
@@ -56,6 +56,9 @@ def changes(
     return {k: _plain(old.get(k)) for k in keys}, {k: _plain(new[k]) for k in keys}
 
 
+_INSERT = AuditEvent.__table__.insert()  # type: ignore[attr-defined]  # built once
+
+
 def record(
     session: Session,
     ctx: AuditContext,
@@ -66,21 +69,28 @@ def record(
     organisation_id: int | None = None,
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        actor_id=ctx.actor_id,
-        actor_label=ctx.actor_label[:300],
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        organisation_id=organisation_id,
-        old=json.loads(json.dumps({k: _plain(v) for k, v in old.items()})) if old else None,
-        new=json.loads(json.dumps({k: _plain(v) for k, v in new.items()})) if new else None,
-        request_id=ctx.request_id,
-        address=ctx.address,
+) -> None:
+    """Write one event now, in the session's transaction: committed or rolled back with it.
+
+    A plain insert rather than an ORM object: every change in the portal writes one, and the
+    event is never read back in the same transaction.
+    """
+    session.execute(
+        _INSERT,
+        {
+            "occurred_at": utcnow(),
+            "actor_id": ctx.actor_id,
+            "actor_label": ctx.actor_label[:300],
+            "action": action[:60],
+            "object_type": object_type[:40],
+            "object_id": str(object_id)[:40],
+            "organisation_id": organisation_id,
+            "old": json.loads(json.dumps({k: _plain(v) for k, v in old.items()})) if old else None,
+            "new": json.loads(json.dumps({k: _plain(v) for k, v in new.items()})) if new else None,
+            "request_id": ctx.request_id[:40],
+            "address": ctx.address[:64],
+        },
     )
-    session.add(event)
-    return event
 
 
 def security_event(session: Session | None, ctx: AuditContext, action: str, **details: Any) -> None:

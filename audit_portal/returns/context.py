@@ -7,38 +7,48 @@ keeps them, so ``load_return`` finds them without asking the database again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from audit_portal.audit import AuditContext
 from audit_portal.models import Action, Answer, Campaign, Organisation, Return
+from audit_portal.parsing import MAX_VERSION, parse_int
 from audit_portal.questionnaires import Catalogue
 from audit_portal.questionnaires.locks import verify_version
-from audit_portal.questionnaires.model import Definition, Item, Section
+from audit_portal.questionnaires.model import Definition, Item, RatingScale, Section
+from audit_portal.returns.answers import field_prefix, find_item, parse_item
 from audit_portal.returns.editing import (
     ReturnNotFound,
+    SaveOutcome,
+    action_count_if_needed,
     actions_of,
     answers_of,
     as_data,
     assess_return,
     can_edit,
     profile_of,
+    save_answers,
 )
 from audit_portal.returns.readiness import Readiness, item_needs
 from audit_portal.scoring import applies
 from audit_portal.vocabulary import OrganisationProfile
 
+_SCOPE_QUERY = (  # built once: it runs on every request about a return
+    select(Return, Campaign, Organisation)
+    .join(Campaign, col(Campaign.id) == Return.campaign_id)
+    .join(Organisation, col(Organisation.id) == Return.organisation_id)
+    .where(Return.id == bindparam("return_id"))
+)
+
 
 def return_scope(db: Session, return_id: int) -> int | None:
     """The organisation a return belongs to (None: no such return), loading it for the page."""
-    row = db.exec(
-        select(Return, Campaign, Organisation)
-        .join(Campaign, col(Campaign.id) == Return.campaign_id)
-        .join(Organisation, col(Organisation.id) == Return.organisation_id)
-        .where(Return.id == return_id)
-    ).first()
+    row = db.exec(_SCOPE_QUERY, params={"return_id": return_id}).first()
     if row is None:
         return None
     db.info.setdefault("keep", []).extend(row)  # the identity map holds objects only weakly
@@ -172,3 +182,39 @@ def load_return(
         context.answers = answers_of(db, return_id)
         context.actions = actions_of(db, return_id)
     return context
+
+
+@dataclass(frozen=True)
+class Autosaved:
+    item: Item
+    scale: RatingScale
+    outcome: SaveOutcome
+    needs: dict[str, str]  # what the saved answer still needs before submitting
+
+
+def autosave(
+    db: Session,
+    catalogue: Catalogue,
+    ctx: AuditContext,
+    return_id: int,
+    item_id: str,
+    form: Mapping[str, object],
+) -> Autosaved:
+    """Save one item as the person changes it: the hottest path of the portal.
+
+    Everything happens in one write transaction (one trip to the thread pool): find the item,
+    read what was typed, save it, and say what it still needs. Raises UnknownItem (not a
+    question of this return), ReturnError (it can no longer change), VersionRefused.
+    """
+    the_return = load_return(db, catalogue, return_id, with_answers=False)
+    item = find_item(the_return.definition, item_id, the_return.profile)
+    parsed = {item.id: parse_item(the_return.definition, item, form)}
+    version = parse_int(form.get(f"{field_prefix(item.id)}-version"), high=MAX_VERSION)
+    outcome = save_answers(db, ctx, return_id, parsed, {item.id: version})
+    saved = outcome.saved.get(item.id)
+    needs: dict[str, str] = {}
+    if saved is not None:
+        data = as_data(saved)
+        count = action_count_if_needed(db, the_return.definition, return_id, item.id, data)
+        needs = item_needs(the_return.definition, item, data, count)
+    return Autosaved(item, the_return.definition.rating_scale, outcome, needs)

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert
+from sqlalchemy import bindparam, func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -76,15 +76,30 @@ def can_edit(ret: Return, campaign: Campaign) -> bool:
     return why_not_editable(ret.status, campaign.status) is None
 
 
+# The statements of the autosave path are built once: building costs more than running them.
+_LOCK_RETURN = (
+    select(Return, Campaign.status)
+    .join(Campaign, col(Campaign.id) == Return.campaign_id)
+    .where(Return.id == bindparam("return_id"))
+    .with_for_update(of=Return)  # type: ignore[arg-type]
+    .execution_options(populate_existing=True)
+)
+_LOCK_ANSWER = (
+    select(Answer)
+    .where(Answer.return_id == bindparam("return_id"), Answer.item_id == bindparam("item_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_COUNT_ACTIONS = (
+    select(func.count())
+    .select_from(Action)
+    .where(Action.return_id == bindparam("return_id"), Action.item_id == bindparam("item_id"))
+)
+
+
 def lock_return(db: Session, return_id: int) -> tuple[Return, str]:
     """Lock the return's row for this transaction; re-read it and its campaign's status."""
-    row = db.exec(
-        select(Return, Campaign.status)
-        .join(Campaign, col(Campaign.id) == Return.campaign_id)
-        .where(Return.id == return_id)
-        .with_for_update(of=Return)  # type: ignore[arg-type]
-        .execution_options(populate_existing=True)
-    ).first()
+    row = db.exec(_LOCK_RETURN, params={"return_id": return_id}).first()
     if row is None:
         raise ReturnNotFound(return_id)
     return row[0], row[1]
@@ -222,12 +237,7 @@ def _locked_answer(db: Session, return_id: int, item_id: str) -> Answer | None:
     version and is refused as a conflict instead of silently overwriting it. (SQLite write
     transactions already begin IMMEDIATE, which queues them.)
     """
-    return db.exec(
-        select(Answer)
-        .where(Answer.return_id == return_id, Answer.item_id == item_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    return db.exec(_LOCK_ANSWER, params={"return_id": return_id, "item_id": item_id}).first()
 
 
 def _refusal(current: Answer, data: AnswerData, based_on: int | None) -> SaveResult | None:
@@ -351,11 +361,7 @@ def action_count_if_needed(
     point = definition.rating_scale.point(rating) if rating is not None else None
     if point is None or not point.less_effective:
         return 0
-    return db.exec(
-        select(func.count())
-        .select_from(Action)
-        .where(Action.return_id == return_id, Action.item_id == item_id)
-    ).one()
+    return db.exec(_COUNT_ACTIONS, params={"return_id": return_id, "item_id": item_id}).one()
 
 
 # --- actions --------------------------------------------------------------------------------------

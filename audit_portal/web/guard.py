@@ -94,7 +94,16 @@ async def _with_session(
     """Load the browser's session (writing only when it must), authorise, call, set cookies."""
     settings, now = request.app.state.settings, utcnow()
     token = request.cookies.get(sessions.COOKIE_NAME)
-    loaded = await run_db(request, lambda db: sessions.load(db, settings, token, now))
+    params = dict(request.path_params)
+
+    def load(db: Session) -> sessions.LoadedSession:
+        # The scope's lookup rides in the same trip to the thread pool as the session: it is a
+        # read of the resource the URL names, and the answer is only used after authorisation.
+        if scope is not None and is_scoped(permission):
+            request.state.scope_result = scope(db, params)
+        return sessions.load(db, settings, token, now)
+
+    loaded = await run_db(request, load)
     if loaded.needs_write:
         loaded = await run_db(
             request, lambda db: sessions.refresh(db, settings, token, now), write=True
@@ -161,6 +170,8 @@ async def _authorise_and_call(
 
 async def _organisation_id(request: Request, scope: ScopeResolver | None) -> int | None:
     if scope is not None:
+        if hasattr(request.state, "scope_result"):
+            return request.state.scope_result  # type: ignore[no-any-return]
         params = dict(request.path_params)
         return await run_db(request, lambda db: scope(db, params))
     raw = request.path_params.get("organisation_id")

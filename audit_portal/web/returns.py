@@ -22,21 +22,22 @@ from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
 from audit_portal.questionnaires.blank_pdf import blank_pdf
 from audit_portal.questionnaires.locks import VersionRefused
-from audit_portal.questionnaires.model import Item, Section
+from audit_portal.questionnaires.model import Item, RatingScale, Section
 from audit_portal.reports.organisation_summary import build_summary, summary_pdf
 from audit_portal.returns.answers import (
     UnknownItem,
     field_prefix,
-    find_item,
     parse_action,
     parse_item,
     typed_answers,
 )
 from audit_portal.returns.carry import carry_forward, previous_submission
 from audit_portal.returns.context import (
+    Autosaved,
     ReturnContext,
     ReturnNotFound,
     SectionStatus,
+    autosave,
     load_return,
     return_scope,
 )
@@ -44,11 +45,10 @@ from audit_portal.returns.editing import (
     ActionChange,
     ReturnError,
     SaveOutcome,
-    action_count_if_needed,
     as_data,
     save_section,
 )
-from audit_portal.returns.readiness import Readiness, item_needs
+from audit_portal.returns.readiness import Readiness
 from audit_portal.returns.reading import (
     ActionLine,
     StandardBlock,
@@ -214,10 +214,17 @@ def _next_section(the_return: ReturnContext, index: int) -> Section | None:
     )
 
 
+def _labels_for(saved: Autosaved):  # type: ignore[no-untyped-def]
+    return lambda fields: _with_label(saved.scale, fields)
+
+
 def _scale_label(the_return: ReturnContext, fields: dict) -> dict:
+    return _with_label(the_return.definition.rating_scale, fields)
+
+
+def _with_label(scale: RatingScale, fields: dict) -> dict:
     """A conflicting answer's fields, with the rating as people read it."""
     value = fields.get("value")
-    scale = the_return.definition.rating_scale
     if value == "na" and scale.not_applicable:
         label = scale.not_applicable.label
     elif isinstance(value, int) and (point := scale.point(value)) is not None:
@@ -394,32 +401,33 @@ def _section_context(
 
 async def autosave_item(request: Request) -> Response:
     """htmx: save one item as it changes; answer with its status line (and its new version)."""
-    the_return = await load_context(request, with_answers=False)
+    return_id, item_id = request.path_params["return_id"], request.path_params["item_id"]
+    catalogue, ctx, form = _catalogue(request), audit_context(request), await request.form()
     try:
-        item = find_item(the_return.definition, request.path_params["item_id"], the_return.profile)
+        saved = await run_db(
+            request,
+            lambda db: autosave(db, catalogue, ctx, return_id, item_id, form),
+            write=True,
+        )
     except UnknownItem as problem:
         raise HTTPException(400, str(problem)) from None
-    form = await request.form()
-    outcome = await _save(request, the_return, [item], form, None)
-    conflict, saved = outcome.conflicts.get(item.id), outcome.saved.get(item.id)
-    needs = {}
-    if saved is not None:
-        return_id, data, definition = the_return.ret.id, as_data(saved), the_return.definition
-        count = await run_db(
-            request,
-            lambda db: action_count_if_needed(db, definition, return_id, item.id, data),
-        )
-        needs = item_needs(the_return.definition, item, data, count)
+    except ReturnError as problem:
+        raise HTTPException(409, str(problem)) from None
+    except VersionRefused as problem:
+        raise HTTPException(409, str(problem)) from None
+    item, outcome = saved.item, saved.outcome
+    conflict = outcome.conflicts.get(item.id)
+    scale_of = _labels_for(saved)
     # 200 on purpose for validation errors and conflicts: htmx 2 swaps only 2xx responses.
     return render(
         request,
         "returns/section.html",
         {
             "fid": field_prefix(item.id),
-            "saved_at": clock.now() if saved is not None else None,
+            "saved_at": clock.now() if item.id in outcome.saved else None,
             "errors": outcome.errors.get(item.id, {}),
-            "conflict": _scale_label(the_return, answer_fields(conflict)) if conflict else None,
-            "needs": needs,
+            "conflict": scale_of(answer_fields(conflict)) if conflict is not None else None,
+            "needs": saved.needs,
             "version": outcome.version(item.id),
         },
         block="autosave_status",

@@ -109,6 +109,8 @@ def create_templates(settings: Settings) -> Jinja2Blocks:
         undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates only change with a new release: outside development, never stat the files.
+        auto_reload=settings.environment == "development",
     )
     env.globals["partnership_name"] = settings.partnership_name
     env.globals["service_name"] = "Safeguarding Audit Portal"
