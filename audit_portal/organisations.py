@@ -138,7 +138,7 @@ def list_organisations(db: Session, f: OrganisationFilter) -> tuple[list[Organis
     if f.search:
         like = f"%{f.search.lower()}%"
         query = query.where(
-            or_(func.lower(Organisation.name).like(like), Organisation.identifier == f.search)
+            or_(func.lower(Organisation.name).like(like), col(Organisation.identifier) == f.search)
         )
     if f.duty_type:
         query = query.where(Organisation.duty_type == f.duty_type)
@@ -249,7 +249,13 @@ def note_intelligence(
     if current is not None and all(getattr(current, k) == v for k, v in fresh.items()):
         return "unchanged"
     new = IntelligenceFlag(
-        organisation_id=organisation_id, flag=flag, created_by=ctx.actor_id, **fresh
+        organisation_id=organisation_id,
+        flag=flag,
+        created_by=ctx.actor_id,
+        value=value,
+        source=source,
+        noted_on=noted_on,
+        note=note,
     )
     db.add(new)
     db.flush()

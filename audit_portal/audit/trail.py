@@ -50,4 +50,5 @@ def read_trail(db: Session, f: TrailFilter) -> TrailPage:
         query.order_by(col(AuditEvent.id).desc()).offset((f.page - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
     organisations = db.exec(select(Organisation.id, Organisation.name).order_by(Organisation.name))
+    # SQLModel types the stored ids as optional.
     return TrailPage(list(events), total, list(organisations.all()))  # type: ignore[arg-type]

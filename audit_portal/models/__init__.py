@@ -11,7 +11,7 @@ from audit_portal.models.accounts import (
     WebSession,
 )
 from audit_portal.models.audit import AuditEvent
-from audit_portal.models.base import utcnow
+from audit_portal.models.base import saved_id, utcnow
 from audit_portal.models.organisations import FLAG_TYPES, IntelligenceFlag, Organisation
 from audit_portal.models.questionnaires import QuestionnaireVersion
 from audit_portal.models.returns import (
@@ -45,5 +45,6 @@ __all__ = [
     "Submission",
     "User",
     "WebSession",
+    "saved_id",
     "utcnow",
 ]

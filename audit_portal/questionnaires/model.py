@@ -43,7 +43,7 @@ class RatingScale(_Strict):
     points: list[ScalePoint] = Field(min_length=2)
     not_applicable: NotApplicable | None = None
 
-    def point(self, value: int) -> ScalePoint | None:
+    def point(self, value: int | None) -> ScalePoint | None:
         return next((p for p in self.points if p.value == value), None)
 
 

@@ -95,7 +95,7 @@ async def _with_session(
     settings, now = request.app.state.settings, utcnow()
     token = request.cookies.get(sessions.COOKIE_NAME)
     loaded = await run_db(request, lambda db: sessions.load(db, settings, token, now))
-    if loaded.needs_write:
+    if loaded is None or loaded.needs_write:
         loaded = await run_db(
             request, lambda db: sessions.refresh(db, settings, token, now), write=True
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +23,7 @@ from audit_portal.accounts.users import (
     resend_invitation,
     set_account_active,
 )
-from audit_portal.models import Role
+from audit_portal.models import Membership, Organisation, Role, User
 from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission
 from audit_portal.web.admin_forms import InviteForm, RoleForm
@@ -89,7 +92,9 @@ async def user_invite(request: Request) -> Response:
 async def user_view(request: Request) -> Response:
     user_id = request.path_params["user_id"]
 
-    def load(db):  # type: ignore[no-untyped-def]
+    def load(
+        db: Session,
+    ) -> tuple[User, list[tuple[Membership, Organisation | None]], list[tuple[int, str]]]:
         return get_person(db, user_id), memberships_of(db, user_id), active_organisations(db)
 
     try:
@@ -105,7 +110,7 @@ async def user_view(request: Request) -> Response:
     )
 
 
-async def _change(request: Request, change, done: str) -> Response:  # type: ignore[no-untyped-def]
+async def _change(request: Request, change: Callable[[Session], object], done: str) -> Response:
     """Run one change to an account and go back to its page with what happened."""
     user_id = request.path_params["user_id"]
     try:
