@@ -59,9 +59,7 @@ EXPIRY_MESSAGES = {
 }
 
 
-def load(
-    db: Session, settings: Settings, token: str | None, now: datetime
-) -> LoadedSession | None:
+def load(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession | None:
     """Read this browser's session and who it belongs to, in one statement.
 
     None when the browser has no session yet. Then, or when ``needs_write`` says so, ``refresh``

@@ -251,7 +251,7 @@ def get_person(db: Session, user_id: int) -> User:
     return user
 
 
-def list_people(db: Session, search: str, limit: int = 500) -> list[tuple[User, list[str]]]:
+def list_people(db: Session, search: str, limit: int = 500) -> list[tuple[User, list[Role]]]:
     """People whose name or email contains ``search``, with the roles each holds."""
     query = select(User).order_by(User.full_name)
     if search:
@@ -260,11 +260,11 @@ def list_people(db: Session, search: str, limit: int = 500) -> list[tuple[User, 
             func.lower(User.email).like(like) | func.lower(User.full_name).like(like)
         )
     users = list(db.exec(query.limit(limit)).all())
-    roles: dict[int, list[str]] = {}
+    roles: dict[int, list[Role]] = {}
     ids = [saved_id(u) for u in users]
     if ids:
         for m in db.exec(select(Membership).where(col(Membership.user_id).in_(ids))).all():
-            roles.setdefault(m.user_id, []).append(m.role)
+            roles.setdefault(m.user_id, []).append(Role(m.role))
     return [(u, sorted(roles.get(saved_id(u), []))) for u in users]
 
 

@@ -3,6 +3,7 @@
 from audit_portal.models.accounts import (
     ORGANISATION_ROLES,
     PARTNERSHIP_ROLES,
+    EmailStatus,
     Membership,
     OutboxEmail,
     Role,
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "CampaignStatus",
+    "EmailStatus",
     "IntelligenceFlag",
     "Membership",
     "Organisation",

@@ -124,6 +124,14 @@ class LineageEntry(_Strict):
     from_: list[Identifier] = Field(default_factory=list, alias="from")
     note: Text
 
+    @property
+    def change_label(self) -> str:
+        return CHANGE_LABELS[self.change]
+
+
+CHANGE_LABELS = {"reworded": "Reworded", "split": "Split", "merged": "Merged", "removed": "Removed"}
+STATUS_LABELS = {"draft": "Draft", "published": "Published"}
+
 
 class Definition(_Strict):
     key: Text
@@ -139,6 +147,10 @@ class Definition(_Strict):
     rollup: Rollup
     sections: list[Section] = Field(min_length=1)
     lineage: list[LineageEntry] = Field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
 
     def items(self) -> Iterator[Item]:
         for section in self.sections:

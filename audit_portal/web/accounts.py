@@ -260,9 +260,9 @@ async def two_factor(request: Request) -> Response:
         "form": form,
         "user": user,
         "replacing": user.totp_enabled,
-        "qr": totp.qr_svg(uri),
+        "qr_svg": totp.qr_svg(uri),
         "secret": secret,
-        "required": actor.needs_second_factor,
+        "two_factor_required": actor.needs_second_factor,
     }
     if request.method == "GET" or not form.validate():
         return render(request, "accounts/two_factor.html", context, status_code=_status(form))
@@ -286,7 +286,7 @@ async def two_factor(request: Request) -> Response:
     return render(
         request,
         "accounts/recovery_codes.html",
-        {"title": "Save your recovery codes", "codes": result.recovery_codes},
+        {"title": "Save your recovery codes", "recovery_codes": result.recovery_codes},
     )
 
 

@@ -218,7 +218,7 @@ async def _refused(request: Request, permission: Permission, organisation_id: in
 class KeptTyping:
     """What a person typed, to show back as text after a refused form, and where to go back to."""
 
-    rows: list[tuple[str, str]]  # (what the field is, what was typed)
+    typed: list[tuple[str, str]]  # (what the field is, what was typed)
     back_url: str
 
 

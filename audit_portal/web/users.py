@@ -23,7 +23,7 @@ from audit_portal.accounts.users import (
     resend_invitation,
     set_account_active,
 )
-from audit_portal.models import Membership, Organisation, Role, User
+from audit_portal.models import EmailStatus, Membership, Organisation, Role, User
 from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission
 from audit_portal.web.admin_forms import InviteForm, RoleForm
@@ -40,8 +40,10 @@ def _organisation_choices(organisations: list[tuple[int, str]]) -> list[SelectCh
 
 async def user_list(request: Request) -> Response:
     search = request.query_params.get("search", "").strip()[:100]
-    rows = await run_db(request, lambda db: list_people(db, search))
-    return render(request, "users/list.html", {"title": "People", "rows": rows, "search": search})
+    people = await run_db(request, lambda db: list_people(db, search))
+    return render(
+        request, "users/list.html", {"title": "People", "people": people, "search": search}
+    )
 
 
 async def user_invite(request: Request) -> Response:
@@ -80,7 +82,7 @@ async def user_invite(request: Request) -> Response:
         return render(request, "users/invite.html", context, status_code=400)
     text = (
         "Invitation sent."
-        if sent.status != "failed"
+        if sent.status != EmailStatus.FAILED
         else (
             "The account was created but the invitation email could not be sent: "
             "use ‘Send the invitation again’."
@@ -184,7 +186,7 @@ async def user_reinvite(request: Request) -> Response:
         return await redirect_with_message(request, f"/users/{user_id}", str(problem), "important")
     text = (
         "Invitation sent again."
-        if sent.status != "failed"
+        if sent.status != EmailStatus.FAILED
         else "The invitation email could not be sent."
     )
     return await redirect_with_message(request, f"/users/{user_id}", text)
