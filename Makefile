@@ -11,7 +11,7 @@ install:
 	scripts/install --test
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

@@ -133,24 +133,30 @@ class OrganisationFilter:
     per_page: int = 50
 
 
-def list_organisations(db: Session, f: OrganisationFilter) -> tuple[list[Organisation], int]:
+def list_organisations(
+    db: Session, organisation_filter: OrganisationFilter
+) -> tuple[list[Organisation], int]:
     query = select(Organisation)
-    if f.search:
-        like = f"%{f.search.lower()}%"
+    if organisation_filter.search:
+        like = f"%{organisation_filter.search.lower()}%"
         query = query.where(
-            or_(func.lower(Organisation.name).like(like), Organisation.identifier == f.search)
+            or_(
+                func.lower(Organisation.name).like(like),
+                col(Organisation.identifier) == organisation_filter.search,
+            )
         )
-    if f.duty_type:
-        query = query.where(Organisation.duty_type == f.duty_type)
-    if f.district:
-        query = query.where(Organisation.district == f.district)
-    if f.status:
-        query = query.where(Organisation.status == f.status)
+    if organisation_filter.duty_type:
+        query = query.where(col(Organisation.duty_type) == organisation_filter.duty_type)
+    if organisation_filter.district:
+        query = query.where(col(Organisation.district) == organisation_filter.district)
+    if organisation_filter.status:
+        query = query.where(col(Organisation.status) == organisation_filter.status)
     total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = db.exec(
-        query.order_by(Organisation.name).offset((f.page - 1) * f.per_page).limit(f.per_page)
+    offset = (organisation_filter.page - 1) * organisation_filter.per_page
+    organisations = db.exec(
+        query.order_by(Organisation.name).offset(offset).limit(organisation_filter.per_page)
     ).all()
-    return list(rows), total
+    return list(organisations), total
 
 
 def districts(db: Session) -> list[str]:
@@ -249,7 +255,13 @@ def note_intelligence(
     if current is not None and all(getattr(current, k) == v for k, v in fresh.items()):
         return "unchanged"
     new = IntelligenceFlag(
-        organisation_id=organisation_id, flag=flag, created_by=ctx.actor_id, **fresh
+        organisation_id=organisation_id,
+        flag=flag,
+        created_by=ctx.actor_id,
+        value=value,
+        source=source,
+        noted_on=noted_on,
+        note=note,
     )
     db.add(new)
     db.flush()

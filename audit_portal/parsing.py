@@ -51,17 +51,15 @@ def parse_date_parts(day: str, month: str, year: str, *, what: str = "the date")
     missing = [name for name, value in parts.items() if not value]
     if missing:
         raise DateProblem(f"{what.capitalize()} must include a {' and '.join(missing)}")
-    numbers = {
-        "day": parse_int(parts["day"], low=1, high=31),
-        "month": parse_int(parts["month"], low=1, high=12),
-        "year": parse_int(parts["year"], low=1, high=9999),
-    }
-    if any(value is None for value in numbers.values()):
+    day_number = parse_int(parts["day"], low=1, high=31)
+    month_number = parse_int(parts["month"], low=1, high=12)
+    year_number = parse_int(parts["year"], low=1, high=9999)
+    if day_number is None or month_number is None or year_number is None:
         raise DateProblem(f"{what.capitalize()} must be a real date")
-    if not 1000 <= numbers["year"] <= 9999:  # type: ignore[operator]
+    if year_number < 1000:
         raise DateProblem("Year must include 4 numbers")
     try:
-        return date(numbers["year"], numbers["month"], numbers["day"])  # type: ignore[arg-type]
+        return date(year_number, month_number, day_number)
     except ValueError:
         raise DateProblem(f"{what.capitalize()} must be a real date") from None
 

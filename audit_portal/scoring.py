@@ -60,7 +60,7 @@ def score(
                 continue
             counted.append(rag)
             answer = by_id[item.id]
-            point = scale.point(answer.value)  # type: ignore[arg-type]
+            point = scale.point(answer.value)
             if point is not None and point.less_effective:
                 less_effective.append(item.id)
         section_rags[section.id] = roll_up(definition.rollup.section, counted)

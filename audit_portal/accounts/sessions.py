@@ -68,15 +68,16 @@ _SESSION_QUERY = (
 )
 
 
-def load(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession:
+def load(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession | None:
     """Read this browser's session and who it belongs to, in one statement.
 
-    ``needs_write`` says whether ``refresh`` must run in a write transaction next: to create a
-    session, expire one, or note that it was used (at most once a minute).
+    None when the browser has no session yet. Then, or when ``needs_write`` says so, ``refresh``
+    must run in a write transaction next: to create a session, expire one, or note that it was
+    used (at most once a minute).
     """
     rows = db.exec(_SESSION_QUERY, params={"session_id": _hash(token)}).all() if token else []
     if not rows:
-        return LoadedSession(None, None, needs_write=True)  # type: ignore[arg-type]
+        return None
     record, user = rows[0][0], rows[0][1]
     reason = expiry_reason(settings, record, now)
     actor = _actor(user, [m for _, _, m in rows if m is not None])
@@ -115,14 +116,25 @@ def _load_for_write(
     return LoadedSession(record, actor, new_token, list(record.data.get("flash", [])))
 
 
-def _create(db: Session, now: datetime, **values: object) -> tuple[WebSession, str]:
+def _create(
+    db: Session,
+    now: datetime,
+    *,
+    user_id: int | None = None,
+    mfa_verified: bool = False,
+    authenticated_at: datetime | None = None,
+    data: dict | None = None,
+) -> tuple[WebSession, str]:
     token = secrets.token_urlsafe(32)
     record = WebSession(
         id=_hash(token),
         csrf_secret=secrets.token_hex(32),
         created_at=now,
         last_seen_at=now,
-        **values,
+        user_id=user_id,
+        mfa_verified=mfa_verified,
+        authenticated_at=authenticated_at,
+        data=data or {},
     )
     db.add(record)
     return record, token
@@ -163,7 +175,7 @@ def start_authenticated(
 ) -> str:
     """Sign in: a brand-new session id (never reuse the anonymous one), old one deleted."""
     if old_id:
-        db.exec(delete(WebSession).where(WebSession.id == old_id))
+        db.exec(delete(WebSession).where(col(WebSession.id) == old_id))
     _, token = _create(db, now, user_id=user_id, mfa_verified=mfa_verified, authenticated_at=now)
     return token
 
@@ -187,11 +199,11 @@ def clear_flash(db: Session, record_id: str) -> None:
 
 
 def end_session(db: Session, record_id: str) -> None:
-    db.exec(delete(WebSession).where(WebSession.id == record_id))
+    db.exec(delete(WebSession).where(col(WebSession.id) == record_id))
 
 
 def end_all_for_user(db: Session, user_id: int) -> None:
-    db.exec(delete(WebSession).where(WebSession.user_id == user_id))
+    db.exec(delete(WebSession).where(col(WebSession.user_id) == user_id))
 
 
 def purge_expired(db: Session, settings: Settings, now: datetime) -> None:
@@ -200,7 +212,8 @@ def purge_expired(db: Session, settings: Settings, now: datetime) -> None:
     db.exec(
         delete(WebSession).where(
             or_(
-                WebSession.last_seen_at < idle_cutoff, WebSession.authenticated_at < absolute_cutoff
+                col(WebSession.last_seen_at) < idle_cutoff,
+                col(WebSession.authenticated_at) < absolute_cutoff,
             )
         )
     )

@@ -24,7 +24,7 @@ from audit_portal.accounts.users import SecondFactor, find_user, normalise_email
 from audit_portal.accounts.users import verify_second_factor as _verify
 from audit_portal.audit import AuditContext, security_event
 from audit_portal.config import Settings
-from audit_portal.models import User, WebSession
+from audit_portal.models import User, WebSession, saved_id
 
 PENDING_MINUTES = 5
 
@@ -86,7 +86,7 @@ def record_password(
         return Step(Outcome.INVALID)
     throttle.clear_account(db, check.email, kinds=(throttle.PASSWORD,))
     if user.totp_enabled:
-        _make_pending(db, session_id, user.id, now)  # type: ignore[arg-type]
+        _make_pending(db, session_id, saved_id(user), now)
         return Step(Outcome.NEEDS_CODE)
     return Step(Outcome.SIGNED_IN, _start(db, settings, ctx, user, session_id, now, mfa=False))
 
@@ -118,13 +118,15 @@ def code_step(
 
 def after_link(db: Session, user: User, session_id: str, now: datetime) -> Step:
     """After an invitation or reset link set a password: signed in, or half signed in."""
-    sessions.end_all_for_user(db, user.id)  # type: ignore[arg-type]  # every other browser
+    sessions.end_all_for_user(db, saved_id(user))  # every other browser
     if user.totp_enabled:
-        _make_pending(db, session_id, user.id, now)  # type: ignore[arg-type]
+        _make_pending(db, session_id, saved_id(user), now)
         return Step(Outcome.NEEDS_CODE)
     user.last_sign_in_at = now
     db.add(user)
-    token = sessions.start_authenticated(db, session_id, user.id, mfa_verified=False, now=now)  # type: ignore[arg-type]
+    token = sessions.start_authenticated(
+        db, session_id, saved_id(user), mfa_verified=False, now=now
+    )
     return Step(Outcome.SIGNED_IN, token)
 
 
@@ -168,7 +170,7 @@ def _start(
     user.last_sign_in_at = now
     db.add(user)
     security_event(db, ctx.for_user(user.id, user.email), "sign_in")
-    return sessions.start_authenticated(db, session_id, user.id, mfa_verified=mfa, now=now)  # type: ignore[arg-type]
+    return sessions.start_authenticated(db, session_id, saved_id(user), mfa_verified=mfa, now=now)
 
 
 # --- password resets --------------------------------------------------------------------------

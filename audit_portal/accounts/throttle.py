@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import ColumnElement, delete, func, or_
 from sqlmodel import Session, col, select
 
 from audit_portal.models import SignInAttempt
@@ -45,25 +45,29 @@ def account_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def _count(session: Session, budget: Budget, since: datetime, *condition: object) -> int:
+def _count(
+    session: Session, budget: Budget, since: datetime, condition: ColumnElement[bool]
+) -> int:
     return session.exec(
         select(func.count())
         .select_from(SignInAttempt)
         .where(
             col(SignInAttempt.kind).in_(budget.kinds),
-            SignInAttempt.attempted_at > since,
-            *condition,  # type: ignore[arg-type]
+            col(SignInAttempt.attempted_at) > since,
+            condition,
         )
     ).one()
 
 
 def over_budget(session: Session, budget: Budget, email: str, address: str, now: datetime) -> bool:
     since = now - budget.window
-    if _count(session, budget, since, SignInAttempt.account_key == account_key(email)) >= (
+    if _count(session, budget, since, col(SignInAttempt.account_key) == account_key(email)) >= (
         budget.per_account
     ):
         return True
-    return _count(session, budget, since, SignInAttempt.address == address) >= budget.per_address
+    return (
+        _count(session, budget, since, col(SignInAttempt.address) == address) >= budget.per_address
+    )
 
 
 def is_throttled(session: Session, email: str, address: str, now: datetime) -> bool:
@@ -83,7 +87,8 @@ def clear_account(session: Session, email: str, kinds: tuple[str, ...] = (PASSWO
     """Forget an account's failures of these kinds (after a sign-in that proved them wrong)."""
     session.exec(
         delete(SignInAttempt).where(
-            SignInAttempt.account_key == account_key(email), col(SignInAttempt.kind).in_(kinds)
+            col(SignInAttempt.account_key) == account_key(email),
+            col(SignInAttempt.kind).in_(kinds),
         )
     )
 
@@ -93,9 +98,9 @@ def purge_old(session: Session, now: datetime) -> None:
         delete(SignInAttempt).where(
             or_(
                 col(SignInAttempt.kind).in_(GUESSES.kinds)
-                & (SignInAttempt.attempted_at <= now - GUESSES.window),
+                & (col(SignInAttempt.attempted_at) <= now - GUESSES.window),
                 col(SignInAttempt.kind).in_(RESETS.kinds)
-                & (SignInAttempt.attempted_at <= now - RESETS.window),
+                & (col(SignInAttempt.attempted_at) <= now - RESETS.window),
             )
         )
     )

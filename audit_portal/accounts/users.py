@@ -16,7 +16,7 @@ from audit_portal.audit import AuditContext, record, security_event
 from audit_portal.config import Settings
 from audit_portal.errors import NotFound
 from audit_portal.mail import send_email
-from audit_portal.models import Membership, Organisation, OutboxEmail, Role, User
+from audit_portal.models import Membership, Organisation, OutboxEmail, Role, User, saved_id
 
 
 class AccountError(ValueError):
@@ -90,7 +90,9 @@ def add_membership(
     ).first()
     if existing is not None:
         raise AccountError(f"{user.email} already has that role")
-    membership = Membership(user_id=user.id, organisation_id=organisation_id, role=role.value)
+    membership = Membership(
+        user_id=saved_id(user), organisation_id=organisation_id, role=role.value
+    )
     db.add(membership)
     db.flush()
     record(
@@ -249,7 +251,7 @@ def get_person(db: Session, user_id: int) -> User:
     return user
 
 
-def list_people(db: Session, search: str, limit: int = 500) -> list[tuple[User, list[str]]]:
+def list_people(db: Session, search: str, limit: int = 500) -> list[tuple[User, list[Role]]]:
     """People whose name or email contains ``search``, with the roles each holds."""
     query = select(User).order_by(User.full_name)
     if search:
@@ -258,12 +260,12 @@ def list_people(db: Session, search: str, limit: int = 500) -> list[tuple[User, 
             func.lower(User.email).like(like) | func.lower(User.full_name).like(like)
         )
     users = list(db.exec(query.limit(limit)).all())
-    roles: dict[int, list[str]] = {}
-    ids = [u.id for u in users]
+    roles: dict[int, list[Role]] = {}
+    ids = [saved_id(u) for u in users]
     if ids:
         for m in db.exec(select(Membership).where(col(Membership.user_id).in_(ids))).all():
-            roles.setdefault(m.user_id, []).append(m.role)
-    return [(u, sorted(roles.get(u.id, []))) for u in users]  # type: ignore[arg-type]
+            roles.setdefault(m.user_id, []).append(Role(m.role))
+    return [(u, sorted(roles.get(saved_id(u), []))) for u in users]
 
 
 def active_organisations(db: Session) -> list[tuple[int, str]]:
@@ -273,7 +275,7 @@ def active_organisations(db: Session) -> list[tuple[int, str]]:
             select(Organisation.id, Organisation.name)
             .where(Organisation.status == "active")
             .order_by(Organisation.name)
-        ).all()  # type: ignore[arg-type]
+        ).all()  # type: ignore[arg-type]  # SQLModel types the stored ids as optional
     )
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from audit_portal import clock
 from audit_portal.models import AuditEvent, Organisation
 
 PER_PAGE = 100
@@ -30,24 +31,31 @@ class TrailPage:
     organisations: list[tuple[int, str]]  # for the organisation filter
 
 
-def read_trail(db: Session, f: TrailFilter) -> TrailPage:
+def read_trail(db: Session, trail_filter: TrailFilter) -> TrailPage:
     query = select(AuditEvent)
-    if f.organisation_id:
-        query = query.where(AuditEvent.organisation_id == f.organisation_id)
-    if f.actor:
-        query = query.where(func.lower(AuditEvent.actor_label).like(f"%{f.actor.lower()}%"))
-    if f.action:
-        query = query.where(col(AuditEvent.action).startswith(f.action))
-    if f.date_from:
+    if trail_filter.organisation_id:
+        query = query.where(col(AuditEvent.organisation_id) == trail_filter.organisation_id)
+    if trail_filter.actor:
         query = query.where(
-            AuditEvent.occurred_at >= datetime.combine(f.date_from, time.min, tzinfo=UTC)
+            func.lower(AuditEvent.actor_label).like(f"%{trail_filter.actor.lower()}%")
         )
-    if f.date_to:
-        end = datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=UTC)
-        query = query.where(AuditEvent.occurred_at < end)
+    if trail_filter.action:
+        query = query.where(col(AuditEvent.action).startswith(trail_filter.action))
+    if trail_filter.date_from:
+        query = query.where(col(AuditEvent.occurred_at) >= _start_of(trail_filter.date_from))
+    if trail_filter.date_to:
+        query = query.where(
+            col(AuditEvent.occurred_at) < _start_of(trail_filter.date_to + timedelta(days=1))
+        )
     total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    events = db.exec(
-        query.order_by(col(AuditEvent.id).desc()).offset((f.page - 1) * PER_PAGE).limit(PER_PAGE)
-    ).all()
+    offset = (trail_filter.page - 1) * PER_PAGE
+    events = db.exec(query.order_by(col(AuditEvent.id).desc()).offset(offset).limit(PER_PAGE)).all()
     organisations = db.exec(select(Organisation.id, Organisation.name).order_by(Organisation.name))
+    # SQLModel types the stored ids as optional.
     return TrailPage(list(events), total, list(organisations.all()))  # type: ignore[arg-type]
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight at the start of ``day`` in England (the page shows England's times), in UTC
+    as the events are stored: SQLite compares the stored text, which has no time zone."""
+    return datetime.combine(day, time.min, tzinfo=clock.LOCAL_ZONE or UTC).astimezone(UTC)

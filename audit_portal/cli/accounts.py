@@ -58,7 +58,7 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-DEMO_ORGANISATIONS = [
+DEMO_ORGANISATIONS: list[dict[str, Any]] = [
     {
         "name": "Oakfield Primary School",
         "duty_type": "section-175-school",

@@ -13,7 +13,7 @@ from audit_portal.audit import AuditContext
 from audit_portal.importing import gias
 from audit_portal.importing.report import ImportReport, Progress, Skip
 from audit_portal.importing.simple_csv import parse_intelligence, parse_organisations
-from audit_portal.models import Organisation
+from audit_portal.models import Organisation, saved_id
 from audit_portal.organisations import create_organisation, note_intelligence, update_organisation
 
 
@@ -111,7 +111,7 @@ def import_intelligence(
         outcome = note_intelligence(
             db,
             ctx,
-            org.id,
+            saved_id(org),
             flag=v["flag"],
             value=v["value"],
             source=v["source"],

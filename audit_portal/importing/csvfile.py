@@ -47,7 +47,7 @@ def read_rows(data: bytes, required: Iterable[str]) -> list[tuple[int, dict[str,
             + ". Check it is the right kind of file."
         )
     reader.fieldnames = header
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     try:
         for raw in reader:
             if len(rows) >= MAX_ROWS:

@@ -6,6 +6,7 @@ names the column and the value, so the person importing can fix the file.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,9 +32,7 @@ class RowProblem(ValueError):
     pass
 
 
-def _choice(
-    row: dict[str, str], column: str, allowed: tuple[str, ...] | dict, default: str = ""
-) -> str:
+def _choice(row: dict[str, str], column: str, allowed: Collection[str], default: str = "") -> str:
     value = row.get(column, "") or default
     if value not in allowed:
         known = ", ".join(a for a in allowed if a)

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from sqlmodel import Session, col, select
 
 from audit_portal.config import Settings
-from audit_portal.models import OutboxEmail
+from audit_portal.models import EmailStatus, OutboxEmail
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +23,17 @@ log = logging.getLogger(__name__)
 def send_email(db: Session, settings: Settings, to: str, subject: str, body: str) -> OutboxEmail:
     record = OutboxEmail(to_address=to, subject=subject[:300])
     if not settings.smtp_host:
-        record.body, record.status = body, "outbox"
+        record.body, record.status = body, EmailStatus.OUTBOX.value
         print(f"\n--- Email to {to} ---\nSubject: {subject}\n\n{body}\n--- end of email ---\n")
     else:
         try:
             _deliver(settings, to, subject, body)
-            record.status = "sent"
+            record.status = EmailStatus.SENT.value
         except (OSError, smtplib.SMTPException) as exc:
-            record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            record.status, record.error = (
+                EmailStatus.FAILED.value,
+                f"{type(exc).__name__}: {exc}"[:500],
+            )
             log.warning("Email to %s could not be sent: %s", to, record.error)
     db.add(record)
     db.flush()

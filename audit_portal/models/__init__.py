@@ -3,6 +3,7 @@
 from audit_portal.models.accounts import (
     ORGANISATION_ROLES,
     PARTNERSHIP_ROLES,
+    EmailStatus,
     Membership,
     OutboxEmail,
     Role,
@@ -11,7 +12,7 @@ from audit_portal.models.accounts import (
     WebSession,
 )
 from audit_portal.models.audit import AuditEvent
-from audit_portal.models.base import utcnow
+from audit_portal.models.base import saved_id, utcnow
 from audit_portal.models.organisations import FLAG_TYPES, IntelligenceFlag, Organisation
 from audit_portal.models.questionnaires import QuestionnaireVersion
 from audit_portal.models.returns import (
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "CampaignStatus",
+    "EmailStatus",
     "IntelligenceFlag",
     "Membership",
     "Organisation",
@@ -45,5 +47,6 @@ __all__ = [
     "Submission",
     "User",
     "WebSession",
+    "saved_id",
     "utcnow",
 ]

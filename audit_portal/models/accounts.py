@@ -112,6 +112,22 @@ class SignInAttempt(SQLModel, table=True):
     attempted_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    OUTBOX = "outbox"  # no mail server: kept for the outbox page instead of being sent
+    SENT = "sent"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "queued": "Waiting to be sent",
+            "outbox": "Kept here, not sent",
+            "sent": "Sent",
+            "failed": "Could not be sent",
+        }[self.value]
+
+
 class OutboxEmail(SQLModel, table=True):
     """Every email the portal sends; in development the body is kept for the outbox page."""
 
@@ -121,6 +137,6 @@ class OutboxEmail(SQLModel, table=True):
     to_address: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     body: str = ""
-    status: str = Field(default="queued", max_length=20)  # queued | sent | failed | outbox
+    status: str = Field(default=EmailStatus.QUEUED.value, max_length=20)
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)

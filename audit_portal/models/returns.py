@@ -16,6 +16,10 @@ class CampaignStatus(StrEnum):
     OPEN = "open"  # returns can be completed
     CLOSED = "closed"  # no edits, except returns reopened for amendment
 
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft", "open": "Open", "closed": "Closed"}[self.value]
+
 
 class ReturnStatus(StrEnum):
     NOT_STARTED = "not_started"

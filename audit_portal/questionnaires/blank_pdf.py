@@ -71,10 +71,10 @@ def _cover(d: Definition, partnership: str) -> list:
         )
         rows.append([para(point.label), para(point.rag.capitalize()), para(meaning)])
     table = Table(rows, colWidths=[40 * mm, 20 * mm, None], repeatRows=1)
-    style = [("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    style = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")])
     for i, point in enumerate(d.rating_scale.points, start=1):
-        style.append(("BACKGROUND", (1, i), (1, i), colors.HexColor(RAG_FILL[point.rag])))
-    table.setStyle(TableStyle(style))
+        style.add("BACKGROUND", (1, i), (1, i), colors.HexColor(RAG_FILL[point.rag]))
+    table.setStyle(style)
     story.append(table)
     return story
 
@@ -112,7 +112,8 @@ class TickBoxes(Flowable):
         self._rows: list[list[tuple[float, str]]] = []
 
     def wrap(self, available_width: float, _height: float) -> tuple[float, float]:
-        x, row = stringWidth(self.lead, *self.FONT) + (2 * mm if self.lead else 0), []
+        x = stringWidth(self.lead, *self.FONT) + (2 * mm if self.lead else 0)
+        row: list[tuple[float, str]] = []
         self._rows = [row]
         for label in self.labels:
             width = self.SIZE + 1.5 * mm + stringWidth(label, *self.FONT)

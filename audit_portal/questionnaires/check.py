@@ -15,6 +15,8 @@ from audit_portal.questionnaires.model import (
     RAG_RANK,
     Conditions,
     Definition,
+    Item,
+    LineageEntry,
     ShareRule,
 )
 from audit_portal.vocabulary import DIMENSIONS, QUESTIONNAIRE_PREFIXES
@@ -145,7 +147,7 @@ def _check_conditions(path: str, conditions: Conditions) -> Found:
                 )
 
 
-def _check_item(d: Definition, path: str, item) -> Found:  # type: ignore[no-untyped-def]
+def _check_item(d: Definition, path: str, item: Item) -> Found:
     scale_values = {p.value for p in d.rating_scale.points}
     if item.applies_to is not None:
         yield from _check_conditions(f"{path}.applies_to", item.applies_to)
@@ -228,7 +230,7 @@ def _check_lineage(d: Definition, catalogue: Catalogue) -> Found:
             )
 
 
-def _check_entry(path: str, entry, new_ids: set[str], old_ids: set[str]) -> Found:  # type: ignore[no-untyped-def]
+def _check_entry(path: str, entry: LineageEntry, new_ids: set[str], old_ids: set[str]) -> Found:
     if entry.change == "removed":
         if entry.id in new_ids:
             yield path, f"{entry.id} is declared removed but is still in this version"

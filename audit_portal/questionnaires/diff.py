@@ -59,7 +59,7 @@ def _fields_changed(before: Item, after: Item) -> tuple[str, ...]:
 def diff(old: Definition, new: Definition) -> Diff:
     if old.key != new.key:
         raise ValueError(f"cannot compare {old.key} with {new.key}")
-    lineage = {e.id: e for e in new.lineage}
+    lineage = {e.id: e for e in new.lineage if e.change != "removed"}
     removed_notes = {e.id: e for e in new.lineage if e.change == "removed"}
     result = Diff(
         key=new.key,
@@ -116,9 +116,9 @@ def carry_forward_plan(old: Definition, new: Definition) -> dict[str, Carry]:
     plan: dict[str, Carry] = {}
     for item in new.items():
         entry = lineage.get(item.id)
-        if entry is not None:
+        if entry is not None and entry.change != "removed":  # (repeated for the type checker)
             sources = tuple(entry.from_ or [item.id])
-            plan[item.id] = Carry(item.id, entry.change, sources, entry.note)  # type: ignore[arg-type]
+            plan[item.id] = Carry(item.id, entry.change, sources, entry.note)
         elif old.item(item.id) is not None:
             plan[item.id] = Carry(item.id, "same", (item.id,))
         else:

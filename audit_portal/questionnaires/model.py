@@ -43,7 +43,7 @@ class RatingScale(_Strict):
     points: list[ScalePoint] = Field(min_length=2)
     not_applicable: NotApplicable | None = None
 
-    def point(self, value: int) -> ScalePoint | None:
+    def point(self, value: int | None) -> ScalePoint | None:
         return next((p for p in self.points if p.value == value), None)
 
 
@@ -127,6 +127,14 @@ class LineageEntry(_Strict):
     from_: list[Identifier] = Field(default_factory=list, alias="from")
     note: Text
 
+    @property
+    def change_label(self) -> str:
+        return CHANGE_LABELS[self.change]
+
+
+CHANGE_LABELS = {"reworded": "Reworded", "split": "Split", "merged": "Merged", "removed": "Removed"}
+STATUS_LABELS = {"draft": "Draft", "published": "Published"}
+
 
 class Definition(_Strict):
     key: Text
@@ -143,6 +151,10 @@ class Definition(_Strict):
     sections: list[Section] = Field(min_length=1)
     lineage: list[LineageEntry] = Field(default_factory=list)
     notes: str = ""  # why this version exists or changed, for the people who choose versions
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
 
     def items(self) -> Iterator[Item]:
         for section in self.sections:

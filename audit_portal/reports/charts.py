@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
@@ -23,6 +24,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from audit_portal.reports.figures import Share
 from audit_portal.reports.suppression import Cell
+
+Anchor = Literal["start", "middle", "end"]
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 LABEL_SIZE, TEXT_SIZE, BAR_TEXT_SIZE = 10.0, 9.0, 8.0
@@ -87,7 +90,8 @@ def accessible_svg(drawing: Drawing, title: str, description: str, id_prefix: st
         fontHacks={name: dict(style) for name, style in SVG_FONTS.items()},
         svgAttrs={"role": "img", "aria-labelledby": f"{title_id} {desc_id}", "class": "app-chart"},
     )
-    renderSVG.draw(drawing, canvas)
+    # The stubs say a PDF Canvas; renderSVG.draw takes its own SVGCanvas.
+    renderSVG.draw(drawing, canvas)  # type: ignore[arg-type]
     svg = canvas.svg
     for element in svg.getElementsByTagName("*"):
         if element.hasAttribute("id"):
@@ -117,7 +121,7 @@ class _Layout:
         baseline: float | None = None,  # below the cursor; default: one font size
         font: str = FONT,
         colour: Color = BLACK,
-        anchor: str = "start",
+        anchor: Anchor = "start",
     ) -> None:
         y = -(self.top + (size if baseline is None else baseline))
         self.shapes.append(
@@ -135,9 +139,9 @@ class _Layout:
         stroke_width: float = 0.75,
     ) -> None:
         y = -(self.top + height)
-        self.shapes.append(
-            Rect(x, y, width, height, fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width)
-        )
+        shape = Rect(x, y, width, height)
+        shape.fillColor, shape.strokeColor, shape.strokeWidth = fill, stroke, stroke_width
+        self.shapes.append(shape)
         if fill == HATCHED:
             self._hatch(x, width, height)
 

@@ -87,7 +87,9 @@ def build_summary(
         overall=score.overall,
         sections=tuple((s.title, score.sections.get(s.id)) for s in definition.sections),
         less_effective=tuple(
-            f"{i} {definition.item(i).prompt}" for i in score.less_effective if definition.item(i)
+            f"{item.id} {item.prompt}"
+            for item in map(definition.item, score.less_effective)
+            if item is not None
         ),
         actions=tuple(lines),
         follow_up_due=follow_up_due,
@@ -121,15 +123,17 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
     ]
     rows.append([p("Overall"), _rag_cell(summary.overall)])
     table = Table(rows, colWidths=[None, 30 * mm], repeatRows=1, splitInRow=1)
-    style = [
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
-    ]
+    style = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+        ]
+    )
     for n, (_, rag) in enumerate([*summary.sections, ("Overall", summary.overall)], start=1):
         if rag:
-            style.append(("BACKGROUND", (1, n), (1, n), colors.HexColor(RAG_FILL[rag])))
-    table.setStyle(TableStyle(style))
+            style.add("BACKGROUND", (1, n), (1, n), colors.HexColor(RAG_FILL[rag]))
+    table.setStyle(style)
     story.append(table)
     story.append(p("Actions", H2))
     if summary.actions:

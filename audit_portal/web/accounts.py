@@ -34,7 +34,7 @@ from audit_portal.web.account_forms import (
     SignInForm,
     TwoFactorForm,
 )
-from audit_portal.web.context import redirect_with_message, render, run_db
+from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
 from audit_portal.web.guard import audit_context, page, set_session_cookie
 
 INVALID_SIGN_IN = "Enter a correct email address and password"
@@ -47,10 +47,12 @@ def safe_next(value: str | None) -> str:
     return "/dashboard"
 
 
-def _signed_in(request: Request, token: str, destination: str) -> Response:
+def _signed_in(request: Request, step: Step, destination: str) -> Response:
+    if step.token is None:
+        raise ValueError("a signed-in step carries the new session's token")
     response = RedirectResponse(destination, status_code=303)
     request.state.session_rotated = True
-    set_session_cookie(request, response, token)
+    set_session_cookie(request, response, step.token)
     return response
 
 
@@ -74,7 +76,7 @@ async def sign_in(request: Request) -> Response:
     )
     destination = safe_next(request.query_params.get("next"))
     if step.outcome is Outcome.SIGNED_IN:
-        return _signed_in(request, step.token, destination)  # type: ignore[arg-type]
+        return _signed_in(request, step, destination)
     if step.outcome is Outcome.NEEDS_CODE:
         return RedirectResponse(f"/sign-in/code?next={quote(destination)}", status_code=303)
     message = THROTTLED_MESSAGE if step.outcome is Outcome.THROTTLED else INVALID_SIGN_IN
@@ -110,7 +112,7 @@ async def sign_in_code(request: Request) -> Response:
         request, lambda db: code_step(db, settings, ctx, record.id, code, now), write=True
     )
     if step.outcome is Outcome.SIGNED_IN:
-        return _signed_in(request, step.token, safe_next(request.query_params.get("next")))  # type: ignore[arg-type]
+        return _signed_in(request, step, safe_next(request.query_params.get("next")))
     if step.outcome is Outcome.THROTTLED:
         return await redirect_with_message(request, "/sign-in", THROTTLED_MESSAGE, "important")
     if step.outcome is Outcome.EXPIRED:
@@ -206,7 +208,7 @@ async def _accept_link(request: Request, purpose: Purpose) -> Response:
     if step.outcome is Outcome.NEEDS_CODE:
         request.state.session_rotated = True  # the flash below would otherwise be cleared
         return RedirectResponse("/sign-in/code?next=/dashboard", status_code=303)
-    return _signed_in(request, step.token, "/dashboard")  # type: ignore[arg-type]
+    return _signed_in(request, step, "/dashboard")
 
 
 async def forgotten_password(request: Request) -> Response:
@@ -229,7 +231,7 @@ async def forgotten_password(request: Request) -> Response:
 
 async def account(request: Request) -> Response:
     actor = request.state.actor
-    user = await run_db(request, lambda db: db.get(User, actor.user_id))
+    user = await run_db(request, lambda db: get_or_404(db, User, actor.user_id))
     return render(request, "accounts/account.html", {"title": "Your account", "user": user})
 
 
@@ -244,8 +246,8 @@ async def two_factor(request: Request) -> Response:
     form = TwoFactorForm(await request.form()) if request.method == "POST" else TwoFactorForm()
 
     def prepare(db: Session) -> tuple[User, str]:
-        user = db.get(User, actor.user_id)
-        record = db.get(WebSession, record_id)
+        user = get_or_404(db, User, actor.user_id)
+        record = get_or_404(db, WebSession, record_id)
         secret = record.data.get("pending_totp") or totp.new_secret()
         record.data = {**record.data, "pending_totp": secret}
         db.add(record)
@@ -258,19 +260,19 @@ async def two_factor(request: Request) -> Response:
         "form": form,
         "user": user,
         "replacing": user.totp_enabled,
-        "qr": totp.qr_svg(uri),
+        "qr_svg": totp.qr_svg(uri),
         "secret": secret,
-        "required": actor.needs_second_factor,
+        "two_factor_required": actor.needs_second_factor,
     }
     if request.method == "GET" or not form.validate():
         return render(request, "accounts/two_factor.html", context, status_code=_status(form))
     code, current = form.code.data, form.current_code.data or ""
 
     def confirm(db: Session) -> AuthenticatorSetup:
-        fresh = db.get(User, actor.user_id)
+        fresh = get_or_404(db, User, actor.user_id)
         result = set_up_authenticator(db, ctx, fresh, secret, code, current, utcnow())
         if result.recovery_codes is not None:
-            record = db.get(WebSession, record_id)
+            record = get_or_404(db, WebSession, record_id)
             record.mfa_verified = True
             record.data = {k: v for k, v in record.data.items() if k != "pending_totp"}
             db.add(record)
@@ -284,7 +286,7 @@ async def two_factor(request: Request) -> Response:
     return render(
         request,
         "accounts/recovery_codes.html",
-        {"title": "Save your recovery codes", "codes": result.recovery_codes},
+        {"title": "Save your recovery codes", "recovery_codes": result.recovery_codes},
     )
 
 
@@ -302,7 +304,9 @@ async def two_factor_off(request: Request) -> Response:
         )
 
     await run_db(
-        request, lambda db: disable_two_factor(db, ctx, db.get(User, actor.user_id)), write=True
+        request,
+        lambda db: disable_two_factor(db, ctx, get_or_404(db, User, actor.user_id)),
+        write=True,
     )
     return await redirect_with_message(request, "/account", "Two-step verification is off.")
 

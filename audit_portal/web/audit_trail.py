@@ -35,19 +35,19 @@ async def audit_trail(request: Request) -> Response:
     if q.get("to") and date_to is None:
         errors.append(("to", "Enter the ‘to’ date as year-month-day, for example 2026-03-27"))
 
-    f = TrailFilter(organisation_id, actor, action, date_from, date_to, page_no)
-    trail = await run_db(request, lambda db: read_trail(db, f))
-    rows, total, orgs = trail.events, trail.total, trail.organisations
+    trail_filter = TrailFilter(organisation_id, actor, action, date_from, date_to, page_no)
+    trail = await run_db(request, lambda db: read_trail(db, trail_filter))
     return render(
         request,
         "audit/trail.html",
         {
             "title": "Audit trail",
-            "rows": rows,
-            "total": total,
-            "orgs": orgs,
+            "events": trail.events,
+            "total": trail.total,
+            "organisations": trail.organisations,
             "errors": errors,
-            "f": {
+            # The filter as it was typed, shown back (a date that could not be read included).
+            "trail_filter": {
                 "organisation_id": organisation_id,
                 "actor": actor,
                 "action": action,
@@ -55,20 +55,20 @@ async def audit_trail(request: Request) -> Response:
                 "to": q.get("to", ""),
             },
             "page": page_no,
-            "pages": max(1, -(-total // PER_PAGE)),
+            "pages": max(1, -(-trail.total // PER_PAGE)),
         },
         status_code=400 if errors else 200,
     )
 
 
 async def outbox(request: Request) -> Response:
-    rows = await run_db(request, recent_emails)
+    emails = await run_db(request, recent_emails)
     return render(
         request,
         "audit/outbox.html",
         {
             "title": "Outbox",
-            "rows": rows,
+            "emails": emails,
             "smtp": bool(request.app.state.settings.smtp_host),
         },
     )

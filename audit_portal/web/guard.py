@@ -96,7 +96,7 @@ async def _with_session(
     token = request.cookies.get(sessions.COOKIE_NAME)
     params = dict(request.path_params)
 
-    def load(db: Session) -> sessions.LoadedSession:
+    def load(db: Session) -> sessions.LoadedSession | None:
         # The scope's lookup rides in the same trip to the thread pool as the session: it is a
         # read of the resource the URL names, and the answer is only used after authorisation.
         if scope is not None and is_scoped(permission):
@@ -104,7 +104,7 @@ async def _with_session(
         return sessions.load(db, settings, token, now)
 
     loaded = await run_db(request, load)
-    if loaded.needs_write:
+    if loaded is None or loaded.needs_write:
         loaded = await run_db(
             request, lambda db: sessions.refresh(db, settings, token, now), write=True
         )
@@ -229,7 +229,7 @@ async def _refused(request: Request, permission: Permission, organisation_id: in
 class KeptTyping:
     """What a person typed, to show back as text after a refused form, and where to go back to."""
 
-    rows: list[tuple[str, str]]  # (what the field is, what was typed)
+    typed: list[tuple[str, str]]  # (what the field is, what was typed)
     back_url: str
 
 

@@ -32,7 +32,7 @@ async def import_page(request: Request) -> Response:
         return render(
             request,
             "organisations/import.html",
-            {"title": "Import organisations", "kinds": KINDS, "values": {}, "errors": {}},
+            {"title": "Import organisations", "kinds": KINDS, "form_values": {}, "errors": {}},
         )
     form = await request.form()
     kind = str(form.get("kind", ""))
@@ -41,7 +41,7 @@ async def import_page(request: Request) -> Response:
     ]
     authorities = [la for la in authorities if la]
     upload = form.get("file")
-    values = {"kind": kind, "local_authorities": form.get("local_authorities", "")}
+    form_values = {"kind": kind, "local_authorities": form.get("local_authorities", "")}
     errors = _check(kind, authorities, upload)
     data = b""
     if not errors and isinstance(upload, UploadFile):
@@ -53,7 +53,12 @@ async def import_page(request: Request) -> Response:
         return render(
             request,
             "organisations/import.html",
-            {"title": "Import organisations", "kinds": KINDS, "values": values, "errors": errors},
+            {
+                "title": "Import organisations",
+                "kinds": KINDS,
+                "form_values": form_values,
+                "errors": errors,
+            },
             status_code=400,
         )
     ctx = audit_context(request)
@@ -73,7 +78,12 @@ async def import_page(request: Request) -> Response:
         return render(
             request,
             "organisations/import.html",
-            {"title": "Import organisations", "kinds": KINDS, "values": values, "errors": errors},
+            {
+                "title": "Import organisations",
+                "kinds": KINDS,
+                "form_values": form_values,
+                "errors": errors,
+            },
             status_code=400,
         )
     filename = upload.filename if isinstance(upload, UploadFile) else ""
@@ -83,7 +93,7 @@ async def import_page(request: Request) -> Response:
         {
             "title": "Import finished",
             "report": report,
-            "kind": KINDS[kind],
+            "kind_label": KINDS[kind],
             "filename": filename,
         },
     )

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit_portal.models import FLAG_TYPES, Organisation
-from audit_portal.models.organisations import IDENTIFIER_SCHEMES
+from audit_portal.models.organisations import IDENTIFIER_SCHEMES, STATUSES
 from audit_portal.organisations import (
     OrganisationError,
     OrganisationFilter,
@@ -33,6 +33,7 @@ LABELS = {
     "features": FEATURES,
     "flags": FLAG_TYPES,
     "schemes": IDENTIFIER_SCHEMES,
+    "statuses": STATUSES,
 }
 
 
@@ -42,25 +43,25 @@ def _int(value: str | None, default: int) -> int:
 
 async def organisation_list(request: Request) -> Response:
     q = request.query_params
-    f = OrganisationFilter(
+    organisation_filter = OrganisationFilter(
         search=q.get("search", "").strip()[:100],
         duty_type=q.get("duty_type", ""),
         district=q.get("district", ""),
         status=q.get("status", "active"),
         page=_int(q.get("page"), 1),
     )
-    rows, total, all_districts = await run_db(
-        request, lambda db: (*list_organisations(db, f), districts(db))
+    organisations, total, all_districts = await run_db(
+        request, lambda db: (*list_organisations(db, organisation_filter), districts(db))
     )
-    pages = max(1, -(-total // f.per_page))
+    pages = max(1, -(-total // organisation_filter.per_page))
     return render(
         request,
         "organisations/list.html",
         {
             "title": "Organisations",
-            "rows": rows,
+            "organisations": organisations,
             "total": total,
-            "filter": f,
+            "organisation_filter": organisation_filter,
             "pages": pages,
             "districts": all_districts,
             "labels": LABELS,
@@ -77,7 +78,7 @@ async def organisation_new(request: Request) -> Response:
     form = (
         OrganisationForm(await request.form()) if request.method == "POST" else OrganisationForm()
     )
-    context = {"title": "Add an organisation", "form": form, "action": "/organisations/new"}
+    context = {"title": "Add an organisation", "form": form, "organisation": None}
     if request.method == "GET" or not form.validate():
         return render(
             request, "organisations/form.html", context, status_code=400 if form.errors else 200
@@ -133,11 +134,7 @@ async def organisation_edit(request: Request) -> Response:
         form = OrganisationForm(await request.form())
     else:
         form = OrganisationForm(obj=org)
-    context = {
-        "title": f"Change {org.name}",
-        "form": form,
-        "action": f"/organisations/{org.id}/edit",
-    }
+    context = {"title": f"Change {org.name}", "form": form, "organisation": org}
     if request.method == "GET" or not form.validate():
         return render(
             request, "organisations/form.html", context, status_code=400 if form.errors else 200
@@ -169,7 +166,7 @@ async def intelligence_add(request: Request) -> Response:
         return render(
             request,
             "organisations/intelligence_form.html",
-            {"title": f"Add intelligence about {org.name}", "org": org, "form": form},
+            {"title": f"Add intelligence about {org.name}", "organisation": org, "form": form},
             status_code=400,
         )
     ctx = audit_context(request)

@@ -59,7 +59,7 @@ async def questionnaire_list(request: Request) -> Response:
     def locks(db: Session) -> dict[tuple[str, str], QuestionnaireVersion]:
         return {(r.key, r.version): r for r in db.exec(select(QuestionnaireVersion)).all()}
 
-    used = await run_db(request, locks)
+    locks_by_version = await run_db(request, locks)
     groups = [(key, catalogue.versions(key)) for key in catalogue.questionnaire_keys()]
     return render(
         request,
@@ -67,7 +67,7 @@ async def questionnaire_list(request: Request) -> Response:
         {
             "title": "Questionnaires",
             "groups": groups,
-            "used": used,
+            "locks": locks_by_version,
             "problems": problems,
         },
     )
@@ -80,7 +80,7 @@ async def questionnaire_preview(request: Request) -> Response:
         "questionnaires/preview.html",
         {
             "title": f"{definition.title} ({definition.version})",
-            "d": definition,
+            "definition": definition,
             "profile": _profile(request),
             "labels": LABELS,
             "query": request.url.query,
@@ -102,14 +102,14 @@ async def section_preview(request: Request) -> Response:
         "questionnaires/section.html",
         {
             "title": section.title,
-            "d": definition,
+            "definition": definition,
             "section": section,
             "items": items,
-            "previous": definition.sections[index - 1] if index > 0 else None,
-            "next": definition.sections[index + 1]
+            "previous_section": definition.sections[index - 1] if index > 0 else None,
+            "next_section": definition.sections[index + 1]
             if index + 1 < len(definition.sections)
             else None,
-            "number": index + 1,
+            "section_number": index + 1,
             "query": request.url.query,
             "preview": True,
         },

@@ -12,19 +12,22 @@ from markupsafe import Markup
 
 from audit_portal import clock, wording
 from audit_portal.config import PROJECT_ROOT, Settings
+from audit_portal.models import CampaignStatus, EmailStatus, ReturnStatus, Role
 from audit_portal.policy import Actor, Permission, allows
 from audit_portal.questionnaires.model import Item
 from audit_portal.returns.answers import field_prefix
 
-# The partnership-wide areas, each shown only to people the policy lets in.
+# The partnership-wide areas (by route name), each shown only to people the policy lets in.
 ADMIN_AREAS = (
-    ("/campaigns", "Campaigns", Permission.CAMPAIGNS_VIEW),
-    ("/organisations", "Organisations", Permission.ORGANISATIONS_LIST),
-    ("/users", "People", Permission.USERS_MANAGE),
-    ("/questionnaires", "Questionnaires", Permission.QUESTIONNAIRES_VIEW),
-    ("/audit", "Audit trail", Permission.AUDIT_VIEW),
-    ("/outbox", "Outbox", Permission.OUTBOX_VIEW),
+    ("campaign_list", "Campaigns", Permission.CAMPAIGNS_VIEW),
+    ("organisation_list", "Organisations", Permission.ORGANISATIONS_LIST),
+    ("user_list", "People", Permission.USERS_MANAGE),
+    ("questionnaire_list", "Questionnaires", Permission.QUESTIONNAIRES_VIEW),
+    ("audit_trail", "Audit trail", Permission.AUDIT_VIEW),
+    ("outbox", "Outbox", Permission.OUTBOX_VIEW),
 )
+# Enums whose codes are stored as text: a template shows one as ``CampaignStatus(code) | label``.
+LABELLED_ENUMS = {enum.__name__: enum for enum in (CampaignStatus, EmailStatus, ReturnStatus, Role)}
 
 
 @jinja2.pass_context
@@ -90,8 +93,13 @@ def item_help(item: Item) -> Markup:
     return _help_html(item.guidance, tuple(item.evidence_examples))
 
 
-def admin_links(actor: Actor | None) -> list[dict[str, str]]:
-    return [{"href": h, "text": t} for h, t, p in ADMIN_AREAS if allows(actor, p)]
+@jinja2.pass_context
+def admin_links(context: jinja2.runtime.Context, actor: Actor | None) -> list[dict[str, str]]:
+    return [
+        {"href": url(context, name), "text": text}
+        for name, text, permission in ADMIN_AREAS
+        if allows(actor, permission)
+    ]
 
 
 def create_templates(settings: Settings) -> Jinja2Blocks:
@@ -119,6 +127,7 @@ def create_templates(settings: Settings) -> Jinja2Blocks:
     env.globals["url"] = url
     env.globals["field_id"] = field_prefix
     env.globals["item_help"] = item_help
+    env.globals.update(LABELLED_ENUMS)
     env.filters["labels"] = lambda values, mapping: [mapping.get(v, v) for v in values or []]
     env.filters["date"] = long_date
     env.filters["datetime"] = date_and_time

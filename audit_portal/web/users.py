@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +23,7 @@ from audit_portal.accounts.users import (
     resend_invitation,
     set_account_active,
 )
-from audit_portal.models import Role
+from audit_portal.models import EmailStatus, Membership, Organisation, Role, User
 from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission
 from audit_portal.web.admin_forms import InviteForm, RoleForm
@@ -37,8 +40,10 @@ def _organisation_choices(organisations: list[tuple[int, str]]) -> list[SelectCh
 
 async def user_list(request: Request) -> Response:
     search = request.query_params.get("search", "").strip()[:100]
-    rows = await run_db(request, lambda db: list_people(db, search))
-    return render(request, "users/list.html", {"title": "People", "rows": rows, "search": search})
+    people = await run_db(request, lambda db: list_people(db, search))
+    return render(
+        request, "users/list.html", {"title": "People", "people": people, "search": search}
+    )
 
 
 async def user_invite(request: Request) -> Response:
@@ -77,7 +82,7 @@ async def user_invite(request: Request) -> Response:
         return render(request, "users/invite.html", context, status_code=400)
     text = (
         "Invitation sent."
-        if sent.status != "failed"
+        if sent.status != EmailStatus.FAILED
         else (
             "The account was created but the invitation email could not be sent: "
             "use ‘Send the invitation again’."
@@ -89,7 +94,9 @@ async def user_invite(request: Request) -> Response:
 async def user_view(request: Request) -> Response:
     user_id = request.path_params["user_id"]
 
-    def load(db):  # type: ignore[no-untyped-def]
+    def load(
+        db: Session,
+    ) -> tuple[User, list[tuple[Membership, Organisation | None]], list[tuple[int, str]]]:
         return get_person(db, user_id), memberships_of(db, user_id), active_organisations(db)
 
     try:
@@ -105,7 +112,7 @@ async def user_view(request: Request) -> Response:
     )
 
 
-async def _change(request: Request, change, done: str) -> Response:  # type: ignore[no-untyped-def]
+async def _change(request: Request, change: Callable[[Session], object], done: str) -> Response:
     """Run one change to an account and go back to its page with what happened."""
     user_id = request.path_params["user_id"]
     try:
@@ -179,7 +186,7 @@ async def user_reinvite(request: Request) -> Response:
         return await redirect_with_message(request, f"/users/{user_id}", str(problem), "important")
     text = (
         "Invitation sent again."
-        if sent.status != "failed"
+        if sent.status != EmailStatus.FAILED
         else "The invitation email could not be sent."
     )
     return await redirect_with_message(request, f"/users/{user_id}", text)
