@@ -73,8 +73,8 @@ def organisations_by_identifier(db: Session, identifiers: list[str]) -> tuple[li
             col(Organisation.identifier).in_(identifiers)
         )
     ).all()
-    known = {identifier: org_id for org_id, identifier in rows}
-    return sorted(set(known.values())), [i for i in identifiers if i not in known]  # type: ignore[type-var]
+    known = {identifier: org_id for org_id, identifier in rows if org_id is not None}
+    return sorted(set(known.values())), [i for i in identifiers if i not in known]
 
 
 def create_campaign(db: Session, ctx: AuditContext, draft: CampaignDraft) -> Campaign:

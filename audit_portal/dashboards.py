@@ -19,6 +19,7 @@ from audit_portal.models import (
     Organisation,
     Return,
     ReturnStatus,
+    saved_id,
 )
 from audit_portal.questionnaires import Catalogue
 from audit_portal.returns.editing import assess_return
@@ -77,8 +78,8 @@ def organisation_dashboard(
             readiness = assess_return(
                 definition,
                 org,
-                answers.get(ret.id, {}),
-                actions.get(ret.id, []),  # type: ignore[arg-type]
+                answers.get(saved_id(ret), {}),
+                actions.get(saved_id(ret), []),
             )
             percent = readiness.percent
         cards.append(ReturnCard(ret, campaign, org, percent))

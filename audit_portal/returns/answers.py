@@ -64,8 +64,8 @@ def parse_item(definition: Definition, item: Item, form: Mapping[str, object]) -
         "evidence": (_text(form, f"{prefix}-evidence"), EVIDENCE_MAX, "The evidence description"),
         "na_reason": (_text(form, f"{prefix}-na-reason"), REASON_MAX, "The reason"),
     }
-    for name, (value, limit, label) in texts.items():
-        if len(value) > limit:
+    for name, (typed, limit, label) in texts.items():
+        if len(typed) > limit:
             errors[name] = f"{label} must be {limit:,} characters or fewer"
     value, not_applicable, problem = _value(definition, item, form, prefix)
     if problem:

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext, record
-from audit_portal.models import Answer, Campaign, Organisation, Return, ReturnStatus, Submission
+from audit_portal.models import (
+    Answer,
+    Campaign,
+    Organisation,
+    Return,
+    ReturnStatus,
+    Submission,
+    saved_id,
+)
 from audit_portal.questionnaires import Catalogue, Definition, carry_forward_plan
 from audit_portal.returns.editing import ReturnError, lock_for_edit, profile_of
 from audit_portal.scoring import applies
@@ -38,8 +46,8 @@ def previous_submission(db: Session, ret: Return, campaign: Campaign) -> Previou
     """The organisation's latest submitted return of the same questionnaire, in another campaign."""
     rows = db.exec(
         select(Return, Campaign, Submission)
-        .join(Campaign, Campaign.id == Return.campaign_id)
-        .join(Submission, Submission.return_id == Return.id)
+        .join(Campaign, col(Campaign.id) == Return.campaign_id)
+        .join(Submission, col(Submission.return_id) == Return.id)
         .where(
             Return.organisation_id == ret.organisation_id,
             Return.id != ret.id,
@@ -94,7 +102,7 @@ def carry_forward(
             ) + "The rating scale has changed: choose a rating again."
         db.add(
             Answer(
-                return_id=ret.id,
+                return_id=saved_id(ret),
                 item_id=item_id,
                 value={"v": value},
                 not_applicable=not_applicable,

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext
-from audit_portal.models import Action, Answer, Campaign, Organisation, Return
+from audit_portal.models import Action, Answer, Campaign, Organisation, Return, saved_id
 from audit_portal.parsing import MAX_VERSION, parse_int
 from audit_portal.questionnaires import Catalogue
 from audit_portal.questionnaires.locks import verify_version
@@ -108,6 +108,10 @@ class ReturnContext:
     questionnaire_hash: str
     answers: dict[str, Answer] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
+
+    @property
+    def return_id(self) -> int:
+        return saved_id(self.ret)
 
     @property
     def profile(self) -> OrganisationProfile:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert
+from sqlalchemy import bindparam, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -30,6 +31,7 @@ from audit_portal.models import (
     Organisation,
     Return,
     ReturnStatus,
+    saved_id,
     utcnow,
 )
 from audit_portal.questionnaires.model import Definition
@@ -81,7 +83,7 @@ _LOCK_RETURN = (
     select(Return, Campaign.status)
     .join(Campaign, col(Campaign.id) == Return.campaign_id)
     .where(Return.id == bindparam("return_id"))
-    .with_for_update(of=Return)  # type: ignore[arg-type]
+    .with_for_update(of=Return)
     .execution_options(populate_existing=True)
 )
 _LOCK_ANSWER = (
@@ -276,13 +278,11 @@ def _insert_first(
         "updated_by": ctx.actor_id,
         "updated_at": utcnow(),
     }
-    maker = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
-    statement = (
-        maker(Answer).values(**values).on_conflict_do_nothing()
-        if maker
-        else insert(Answer).values(**values)
-    )
-    new_id = db.exec(statement.returning(col(Answer.id))).first()  # type: ignore[call-overload]
+    if dialect == "postgresql":
+        statement: Any = pg_insert(Answer).values(**values).on_conflict_do_nothing()
+    else:  # SQLite: the only other database the portal runs on
+        statement = sqlite_insert(Answer).values(**values).on_conflict_do_nothing()
+    new_id = db.exec(statement.returning(col(Answer.id))).first()
     if new_id is None:
         return None
     answer = Answer(id=new_id[0], **values)  # type: ignore[arg-type]
@@ -305,11 +305,11 @@ def save_answer(
     if current is None:
         if based_on is None and data.is_empty:
             return SaveResult(False, None)  # nothing typed for a new item: nothing to save
-        created = _insert_first(db, ctx, ret.id, item_id, data)  # type: ignore[arg-type]
+        created = _insert_first(db, ctx, saved_id(ret), item_id, data)
         if created is not None:
             _touch(db, ctx, ret, item_id, None, data)
             return SaveResult(True, created)
-        current = _locked_answer(db, ret.id, item_id)  # a colleague created it a moment ago
+        current = _locked_answer(db, saved_id(ret), item_id)  # a colleague created it just now
         assert current is not None
     refusal = _refusal(current, data, based_on)
     if refusal is not None:
@@ -378,7 +378,7 @@ def add_action(
     ret = lock_for_edit(db, return_id)
     assert draft.target_date is not None
     action = Action(
-        return_id=ret.id,
+        return_id=saved_id(ret),
         item_id=item_id,
         what=draft.what,
         owner=draft.owner,

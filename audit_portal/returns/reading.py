@@ -147,7 +147,8 @@ def _differs(now: Mapping[str, object] | None, before: Mapping[str, object] | No
 def submitted_actions(content: Mapping[str, object]) -> list[tuple[str, ActionLine]]:
     """The actions a submission froze, as (item id, action)."""
     found = []
-    for action in content.get("actions", []) or []:  # type: ignore[union-attr]
+    listed = content.get("actions") or []
+    for action in listed if isinstance(listed, list) else []:
         found.append(
             (
                 str(action["item_id"]),

@@ -24,6 +24,7 @@ from audit_portal.models import (
     Return,
     ReturnStatus,
     Submission,
+    saved_id,
     utcnow,
 )
 from audit_portal.questionnaires.model import Definition
@@ -116,7 +117,7 @@ def submit_return(
         },
     }
     submission = Submission(
-        return_id=ret.id,
+        return_id=saved_id(ret),
         revision=ret.revision,
         submitted_by=ctx.actor_id,
         declaration_name=declaration.name,

@@ -171,7 +171,8 @@ async def _authorise_and_call(
 async def _organisation_id(request: Request, scope: ScopeResolver | None) -> int | None:
     if scope is not None:
         if hasattr(request.state, "scope_result"):
-            return request.state.scope_result  # type: ignore[no-any-return]
+            found: int | None = request.state.scope_result
+            return found
         params = dict(request.path_params)
         return await run_db(request, lambda db: scope(db, params))
     raw = request.path_params.get("organisation_id")

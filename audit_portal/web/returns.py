@@ -7,6 +7,9 @@ the same. Endpoints parse, call one domain function, render.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -16,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from audit_portal import clock
 from audit_portal.followups import follow_up_due
 from audit_portal.followups.rules import needs_follow_up
-from audit_portal.models import Answer, ReturnStatus
+from audit_portal.models import Answer, AuditEvent, ReturnStatus, Submission
 from audit_portal.parsing import MAX_VERSION, parse_id, parse_int
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
@@ -31,7 +34,7 @@ from audit_portal.returns.answers import (
     parse_item,
     typed_answers,
 )
-from audit_portal.returns.carry import carry_forward, previous_submission
+from audit_portal.returns.carry import Previous, carry_forward, previous_submission
 from audit_portal.returns.context import (
     Autosaved,
     ReturnContext,
@@ -154,9 +157,11 @@ async def _overview(
     ret, campaign = the_return.ret, the_return.campaign
     fresh = can_edit and not the_return.answers
 
-    def extras(db):  # type: ignore[no-untyped-def]
+    return_id = the_return.return_id
+
+    def extras(db: Session) -> tuple[Previous | None, list[Submission]]:
         previous = previous_submission(db, ret, campaign) if fresh else None
-        return previous, submissions_of(db, ret.id)
+        return previous, submissions_of(db, return_id)
 
     previous, submissions = await run_db(request, extras)
     readiness = the_return.readiness()
@@ -214,7 +219,7 @@ def _next_section(the_return: ReturnContext, index: int) -> Section | None:
     )
 
 
-def _labels_for(saved: Autosaved):  # type: ignore[no-untyped-def]
+def _labels_for(saved: Autosaved) -> Callable[[dict], dict]:
     return lambda fields: _with_label(saved.scale, fields)
 
 
@@ -244,7 +249,7 @@ async def _save(
     ctx = audit_context(request)
     parsed = {item.id: parse_item(the_return.definition, item, form) for item in items}
     versions = {item.id: based_on(form, item.id) for item in items}
-    return_id = the_return.ret.id
+    return_id = the_return.return_id
     try:
         return await run_db(
             request,
@@ -275,10 +280,12 @@ async def section_page(request: Request) -> Response:
     the_return = await load_context(request)
     index, section = _section(the_return, request.path_params["section_id"])
     if not the_return.editable:
-        return RedirectResponse(f"/returns/{the_return.ret.id}", status_code=303)
+        return RedirectResponse(f"/returns/{the_return.return_id}", status_code=303)
     items = the_return.items_of(section)
     back_to_check = request.query_params.get("return_to") == "check"
-    outcome, action_errors, action_typed, typed = SaveOutcome(), {}, {}, {}
+    outcome, typed = SaveOutcome(), {}
+    action_errors: dict[str, dict[str, str]] = {}
+    action_typed: dict[str, dict] = {}
     just_saved = False
     if request.method == "POST":
         form = await request.form()
@@ -328,8 +335,8 @@ def _version(the_return: ReturnContext, item_id: str) -> int | None:
 def _after_section(the_return: ReturnContext, index: int, back_to_check: bool) -> str:
     following = _next_section(the_return, index)
     if back_to_check or following is None:
-        return f"/returns/{the_return.ret.id}/check"
-    return f"/returns/{the_return.ret.id}/sections/{following.id}"
+        return f"/returns/{the_return.return_id}/check"
+    return f"/returns/{the_return.return_id}/sections/{following.id}"
 
 
 def _section_context(
@@ -456,7 +463,7 @@ async def check_answers(request: Request) -> Response:
     for p in readiness.problems:
         problems.setdefault(p.item_id, []).append(p.message)
     blocks = live_blocks(the_return, readiness)
-    rid = the_return.ret.id
+    rid = the_return.return_id
 
     def change_url(section_id: str, item_id: str) -> str:
         return f"/returns/{rid}/sections/{section_id}?return_to=check#{field_prefix(item_id)}-item"
@@ -483,7 +490,7 @@ async def check_answers(request: Request) -> Response:
 async def tell_signatory(request: Request) -> Response:
     the_return = await load_context(request, with_answers=False)
     settings, ctx, by = request.app.state.settings, audit_context(request), request.state.actor
-    return_id, definition = the_return.ret.id, the_return.definition
+    return_id, definition = the_return.return_id, the_return.definition
     try:
         told = await run_db(
             request,
@@ -508,7 +515,7 @@ async def tell_signatory(request: Request) -> Response:
 async def submit_page(request: Request) -> Response:
     the_return = await load_context(request)
     if not the_return.editable:
-        return RedirectResponse(f"/returns/{the_return.ret.id}", status_code=303)
+        return RedirectResponse(f"/returns/{the_return.return_id}", status_code=303)
     readiness = the_return.readiness()
     errors: dict[str, str] = {}
     values = {"name": request.state.actor.full_name, "role": "", "confirm": ""}
@@ -522,7 +529,7 @@ async def submit_page(request: Request) -> Response:
             ctx, today = audit_context(request), clock.today()
             settings = request.app.state.settings
             declaration = Declaration(values["name"], values["role"], today)
-            return_id, definition = the_return.ret.id, the_return.definition
+            return_id, definition = the_return.return_id, the_return.definition
             digest = the_return.questionnaire_hash
             try:
                 submission = await run_db(
@@ -566,9 +573,9 @@ async def submit_page(request: Request) -> Response:
 
 async def submission_view(request: Request) -> Response:
     the_return = await load_context(request, with_answers=False)
-    revision, return_id = request.path_params["revision"], the_return.ret.id
+    revision, return_id = request.path_params["revision"], the_return.return_id
 
-    def load(db):  # type: ignore[no-untyped-def]
+    def load(db: Session) -> tuple[list[Submission], list[AuditEvent]]:
         return submissions_of(db, return_id), amendment_history(db, return_id)
 
     submissions, history = await run_db(request, load)
@@ -646,7 +653,7 @@ async def accept(request: Request) -> Response:
 async def carry_forward_answers(request: Request) -> Response:
     the_return = await load_context(request, with_answers=False)
     ctx, catalogue = audit_context(request), _catalogue(request)
-    return_id, definition = the_return.ret.id, the_return.definition
+    return_id, definition = the_return.return_id, the_return.definition
     try:
         copied = await run_db(
             request,
@@ -668,7 +675,7 @@ async def carry_forward_answers(request: Request) -> Response:
 async def summary(request: Request) -> Response:
     """The organisation's own summary (page or PDF): the latest submission, or the draft so far."""
     the_return = await load_context(request)
-    return_id = the_return.ret.id
+    return_id = the_return.return_id
     submissions = await run_db(request, lambda db: submissions_of(db, return_id))
     latest = submissions[-1] if submissions and not the_return.editable else None
     readiness = the_return.readiness()
@@ -719,7 +726,7 @@ def keep_answers(request: Request, form: FormData) -> KeptTyping:
     return KeptTyping(typed_answers(form), back)
 
 
-def return_organisation(db, params: dict) -> int | None:  # type: ignore[no-untyped-def]
+def return_organisation(db: Session, params: dict) -> int | None:
     """Scope resolver: the organisation a return belongs to (None: no such return)."""
     return return_scope(db, params["return_id"])
 
