@@ -134,4 +134,5 @@ class Submission(SQLModel, table=True):
     questionnaire_key: str = Field(max_length=64)
     questionnaire_version: str = Field(max_length=32)
     questionnaire_hash: str = Field(max_length=64)
+    overall_rag: str | None = Field(default=None, max_length=10)  # also in content; for lists
     content: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

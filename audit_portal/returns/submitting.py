@@ -126,6 +126,7 @@ def submit_return(
         questionnaire_key=definition.key,
         questionnaire_version=definition.version,
         questionnaire_hash=questionnaire_hash,
+        overall_rag=readiness.score.overall,
         content=content,
     )
     db.add(submission)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +13,7 @@ from audit_portal.campaigns import (
     SELECTION_FIELDS,
     CampaignDraft,
     CampaignNotFound,
+    CampaignOverview,
     campaign_overview,
     close_campaign,
     create_campaign,
@@ -21,14 +23,16 @@ from audit_portal.campaigns import (
     send_reminders,
 )
 from audit_portal.models import ReturnStatus
+from audit_portal.models.organisations import KINDS
 from audit_portal.organisations import districts
 from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
 from audit_portal.questionnaires.locks import VersionRefused
 from audit_portal.returns.editing import ReturnError
+from audit_portal.returns.listing import ReturnListing, list_returns
 from audit_portal.web.admin_forms import CampaignForm
-from audit_portal.web.context import redirect_with_message, render, run_db
+from audit_portal.web.context import redirect_with_message, render, return_filter_from, run_db
 from audit_portal.web.guard import audit_context, page
 
 
@@ -100,10 +104,15 @@ async def campaign_view(request: Request) -> Response:
         _catalogue(request),
         clock.today(),
     )
+    return_filter = return_filter_from(request)
+
+    def load(db: Session) -> tuple[CampaignOverview, list[ReturnListing], list[str]]:
+        overview = campaign_overview(db, catalogue, campaign_id, today)
+        listings = list_returns(db, return_filter, campaign_id=campaign_id)
+        return overview, listings, districts(db)
+
     try:
-        overview = await run_db(
-            request, lambda db: campaign_overview(db, catalogue, campaign_id, today)
-        )
+        overview, listings, all_districts = await run_db(request, load)
     except CampaignNotFound:
         raise HTTPException(404) from None
     return render(
@@ -115,6 +124,10 @@ async def campaign_view(request: Request) -> Response:
             "definition": overview.definition,
             "progress": overview.progress,
             "preview": overview.preview,
+            "listings": listings,
+            "return_filter": return_filter,
+            "kinds": list(KINDS.items()),
+            "districts": all_districts,
             "statuses": list(ReturnStatus),
             "can_manage": allows(request.state.actor, Permission.CAMPAIGNS_MANAGE),
         },

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from audit_portal.db import RequestDatabase
+from audit_portal.returns.listing import ReturnFilter
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
@@ -79,3 +80,15 @@ async def redirect_with_message(
     record_id = request.state.web_session.id
     await run_db(request, lambda db: add_flash(db, record_id, text, kind), write=True)
     return RedirectResponse(url, status_code=303)
+
+
+def return_filter_from(request: Request) -> ReturnFilter:
+    """A list of returns' filter and sort, from plain query parameters (bookmarkable)."""
+    q = request.query_params
+    return ReturnFilter(
+        status=q.get("status", ""),
+        kind=q.get("kind", ""),
+        district=q.get("district", ""),
+        sort=q.get("sort", "organisation"),
+        descending=q.get("order") == "desc",
+    ).cleaned()

@@ -12,6 +12,7 @@ from audit_portal.models.organisations import IDENTIFIER_SCHEMES, STATUSES
 from audit_portal.organisations import (
     OrganisationError,
     OrganisationFilter,
+    OrganisationPage,
     create_organisation,
     districts,
     list_organisations,
@@ -21,9 +22,16 @@ from audit_portal.organisations import (
 )
 from audit_portal.parsing import MAX_PAGE, parse_int
 from audit_portal.policy import Permission, allows
+from audit_portal.returns.listing import ReturnListing, list_returns
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS
 from audit_portal.web.admin_forms import IntelligenceForm, OrganisationForm
-from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
+from audit_portal.web.context import (
+    get_or_404,
+    redirect_with_message,
+    render,
+    return_filter_from,
+    run_db,
+)
 from audit_portal.web.guard import audit_context, page
 
 LABELS = {
@@ -102,12 +110,15 @@ async def organisation_view(request: Request) -> Response:
     show_intelligence = allows(actor, Permission.INTELLIGENCE_VIEW)
     show_members = allows(actor, Permission.USERS_MANAGE)
 
-    found = await run_db(
-        request,
-        lambda db: organisation_page(
+    return_filter = return_filter_from(request)
+
+    def load(db: Session) -> tuple[OrganisationPage | None, list[ReturnListing]]:
+        found = organisation_page(
             db, organisation_id, with_members=show_members, with_intelligence=show_intelligence
-        ),
-    )
+        )
+        return found, list_returns(db, return_filter, organisation_id=organisation_id)
+
+    found, listings = await run_db(request, load)
     if found is None:
         raise HTTPException(404)
     return render(
@@ -115,6 +126,8 @@ async def organisation_view(request: Request) -> Response:
         "organisations/view.html",
         {
             "title": found.organisation.name,
+            "listings": listings,
+            "return_filter": return_filter,
             "org": found.organisation,
             "members": found.members,
             "flags": found.flags,

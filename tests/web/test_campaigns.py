@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -75,7 +76,8 @@ def test_set_up_preview_and_open(admin, clean_db: Engine, world: World) -> None:
             e.action for e in db.exec(select(AuditEvent)).all()
         }
     progress = client.get(url).text
-    assert "0% of 1 organisations have submitted" in progress and "Not started (1)" in progress
+    assert "0% of 1 organisations have submitted" in progress
+    assert "Returns: 1" in progress and ">Not started</td>" in progress
 
 
 def test_form_errors_keep_what_was_typed(admin) -> None:  # type: ignore[no-untyped-def]
@@ -165,3 +167,30 @@ def test_an_explicit_list_of_identifiers(admin, world: World) -> None:  # type: 
     assert "Invitation list (1)" in page and "Beta Academy" in page, (
         "the list wins over other choices"
     )
+
+
+def test_qa_finds_every_return_from_the_campaign_and_organisation_pages(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    """QA once had to type /returns/2: both pages now list every return, filterable and sortable."""
+    with session_scope(clean_db, write=True) as db:
+        beta = db.get(Return, world.returns[world.org_b])
+        beta.status, beta.submitted_at = "submitted", datetime(2026, 3, 1, tzinfo=UTC)
+        db.add(beta)
+    with TestClient(app) as qa:
+        signed_in(qa, clean_db, world.people["qa"])
+        page = qa.get(f"/campaigns/{world.campaign_id}").text
+        for return_id in world.returns.values():
+            assert f'href="/returns/{return_id}"' in page
+        assert "Alpha Primary School" in page and "Beta Academy" in page and "1 March 2026" in page
+        only_submitted = qa.get(f"/campaigns/{world.campaign_id}?status=submitted").text
+        assert "Beta Academy" in only_submitted and "Alpha Primary School" not in only_submitted
+        by_district = qa.get(f"/campaigns/{world.campaign_id}?district=North").text
+        assert "Alpha Primary School" in by_district and "Beta Academy" not in by_district
+        newest_first = qa.get(f"/campaigns/{world.campaign_id}?sort=organisation&order=desc").text
+        assert newest_first.index("Beta Academy") < newest_first.index("Alpha Primary School")
+        odd = qa.get(f"/campaigns/{world.campaign_id}?status=%00&sort=drop+table&order=%F0")
+        assert odd.status_code in {200, 400}
+        organisation = qa.get(f"/organisations/{world.org_b}").text
+        assert f'href="/returns/{world.returns[world.org_b]}"' in organisation
+        assert "Schools audit 2026" in organisation
