@@ -31,6 +31,7 @@ class ReturnCard:
     campaign: Campaign
     organisation: Organisation
     percent: int  # of applicable questions answered
+    ready: bool = False  # complete and still editable: waiting for a signatory
 
     @property
     def status(self) -> ReturnStatus:
@@ -73,7 +74,7 @@ def organisation_dashboard(
     cards = []
     for ret, campaign, org in rows:
         definition = catalogue.get(campaign.questionnaire_key, campaign.questionnaire_version)
-        percent = 0
+        percent, ready = 0, False
         if definition is not None:
             readiness = assess_return(
                 definition,
@@ -82,5 +83,6 @@ def organisation_dashboard(
                 actions.get(saved_id(ret), []),
             )
             percent = readiness.percent
-        cards.append(ReturnCard(ret, campaign, org, percent))
+            ready = readiness.ready and ReturnStatus(ret.status).editable
+        cards.append(ReturnCard(ret, campaign, org, percent, ready))
     return OrganisationDashboard(organisations, cards)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from wtforms import (
-    DateField,
     Form,
     IntegerField,
     SelectField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from audit_portal.models import FLAG_TYPES, Role
 from audit_portal.models.organisations import IDENTIFIER_SCHEMES, STATUSES
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS
+from audit_portal.web.date_field import DatePartsField
 
 
 def choices(mapping: Mapping[str, str], blank: str | None = None) -> list[SelectChoice]:
@@ -76,10 +76,8 @@ class IntelligenceForm(Form):
         "Source",
         validators=[DataRequired("Enter where this intelligence came from"), Length(max=200)],
     )
-    noted_on = DateField(
-        "Date",
-        validators=[DataRequired("Enter the date as day/month/year, for example 27/03/2026")],
-        format=["%Y-%m-%d", "%d/%m/%Y"],
+    noted_on = DatePartsField(
+        "Date", required="Enter the date of this intelligence", what="the date"
     )
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
@@ -116,15 +114,11 @@ class CampaignForm(Form):
         ],
     )
     questionnaire = SelectField("Questionnaire", choices=[], validate_choice=True)
-    opens_on = DateField(
-        "Opens on",
-        validators=[DataRequired("Enter the date the campaign opens, for example 05/01/2026")],
-        format=["%Y-%m-%d", "%d/%m/%Y"],
+    opens_on = DatePartsField(
+        "Opens on", required="Enter the date the campaign opens", what="the opening date"
     )
-    closes_on = DateField(
-        "Closes on",
-        validators=[DataRequired("Enter the date returns are due, for example 31/03/2026")],
-        format=["%Y-%m-%d", "%d/%m/%Y"],
+    closes_on = DatePartsField(
+        "Closes on", required="Enter the date returns are due", what="the closing date"
     )
     follow_up_months = IntegerField(
         "Follow-up after (months)",
@@ -146,6 +140,6 @@ class CampaignForm(Form):
         "Only organisations with this intelligence", choices=choices(FLAG_TYPES)
     )
 
-    def validate_closes_on(self, field: DateField) -> None:
+    def validate_closes_on(self, field: DatePartsField) -> None:
         if self.opens_on.data and field.data and field.data <= self.opens_on.data:
             raise ValidationError("The closing date must be after the opening date")

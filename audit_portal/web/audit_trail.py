@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from starlette.requests import Request
 from starlette.responses import Response
+from wtforms import Form
 
 from audit_portal.audit.trail import PER_PAGE, TrailFilter, read_trail
 from audit_portal.mail import recent_emails
 from audit_portal.parsing import MAX_PAGE, parse_id, parse_int
 from audit_portal.policy import Permission
 from audit_portal.web.context import render, run_db
+from audit_portal.web.date_field import DatePartsField
 from audit_portal.web.guard import page
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+class TrailDates(Form):
+    """The trail's date filter as GOV.UK date inputs (day, month and year boxes)."""
+
+    date_from = DatePartsField("From", what="the ‘from’ date")
+    date_to = DatePartsField("To", what="the ‘to’ date")
 
 
 async def audit_trail(request: Request) -> Response:
@@ -27,13 +27,11 @@ async def audit_trail(request: Request) -> Response:
     organisation_id = parse_id(q.get("organisation_id"))
     actor = q.get("actor", "").strip().lower()[:254]
     action = q.get("action", "").strip()[:60]
-    date_from, date_to = _date(q.get("from")), _date(q.get("to"))
+    dates = TrailDates(q)
+    dates.validate()
+    date_from, date_to = dates.date_from.data, dates.date_to.data
     page_no = parse_int(q.get("page"), low=1, high=MAX_PAGE) or 1
-    errors = []
-    if q.get("from") and date_from is None:
-        errors.append(("from", "Enter the ‘from’ date as year-month-day, for example 2026-03-27"))
-    if q.get("to") and date_to is None:
-        errors.append(("to", "Enter the ‘to’ date as year-month-day, for example 2026-03-27"))
+    errors = [(f.id, f.errors[0]) for f in (dates.date_from, dates.date_to) if f.errors]
 
     trail_filter = TrailFilter(organisation_id, actor, action, date_from, date_to, page_no)
     trail = await run_db(request, lambda db: read_trail(db, trail_filter))
@@ -51,9 +49,8 @@ async def audit_trail(request: Request) -> Response:
                 "organisation_id": organisation_id,
                 "actor": actor,
                 "action": action,
-                "from": q.get("from", ""),
-                "to": q.get("to", ""),
             },
+            "dates": dates,
             "page": page_no,
             "pages": max(1, -(-trail.total // PER_PAGE)),
         },

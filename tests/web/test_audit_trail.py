@@ -68,8 +68,11 @@ def test_administrators_filter_the_trail(app: Starlette, clean_db: Engine, world
         assert "intelligence.create" in only_b.text and "organisation.update" not in only_b.text
         by_action = client.get("/audit?action=intelligence")
         assert "organisation.update" not in by_action.text
-        future = client.get("/audit?from=2099-01-01")
+        future = client.get("/audit?date_from-day=1&date_from-month=1&date_from-year=2099")
         assert "0 events" in future.text
-        bad = client.get("/audit?from=yesterday")
-        assert bad.status_code == 400 and "Enter the ‘from’ date as year-month-day" in bad.text
+        bad = client.get("/audit?date_from-day=yesterday&date_from-month=1&date_from-year=2026")
+        assert bad.status_code == 400 and "The ‘from’ date must be a real date" in bad.text
+        assert 'value="yesterday"' in bad.text, "what was typed is kept"
+        half = client.get("/audit?date_to-day=3&date_to-year=2026")
+        assert "The ‘to’ date must include a month" in half.text
         assert "Edit" not in everything.text and "Delete" not in everything.text

@@ -25,8 +25,12 @@ from tests.personas import World, signed_in
 FORM = {
     "title": "Schools safeguarding audit 2027",
     "questionnaire": "section-175-schools/2025.1",
-    "opens_on": "2027-01-04",
-    "closes_on": "31/03/2027",
+    "opens_on-day": "4",
+    "opens_on-month": "1",
+    "opens_on-year": "2027",
+    "closes_on-day": "31",
+    "closes_on-month": "3",
+    "closes_on-year": "2027",
     "follow_up_months": "6",
 }
 
@@ -83,10 +87,18 @@ def test_set_up_preview_and_open(admin, clean_db: Engine, world: World) -> None:
 def test_form_errors_keep_what_was_typed(admin) -> None:  # type: ignore[no-untyped-def]
     client, token = admin
     response = client.post(
-        "/campaigns/new", data={**FORM, "closes_on": "01/01/2027", "csrf_token": token}
+        "/campaigns/new",
+        data={**FORM, "closes_on-day": "1", "closes_on-month": "1", "csrf_token": token},
     )
     assert response.status_code == 400
     assert "The closing date must be after the opening date" in response.text
+    assert 'name="closes_on-day" type="text" inputmode="numeric" value="1"' in response.text
+    impossible = client.post(
+        "/campaigns/new",
+        data={**FORM, "opens_on-day": "31", "opens_on-month": "2", "csrf_token": token},
+    )
+    assert "The opening date must be a real date" in impossible.text
+    assert 'href="#opens_on"' in impossible.text, "the error summary links to the day box"
     assert 'value="Schools safeguarding audit 2027"' in response.text
     bad = client.post(
         "/campaigns/new",

@@ -108,22 +108,23 @@ def test_intelligence_is_superseded_never_overwritten(
 ) -> None:  # type: ignore[no-untyped-def]
     client, token = admin
     url = f"/organisations/{world.org_b}/intelligence"
+    LATER = {"noted_on-day": "14", "noted_on-month": "10", "noted_on-year": "2026"}
     first = {
         "flag": "ofsted-judgement",
         "value": "Good",
         "source": "Ofsted report",
-        "noted_on": "2024-05-01",
+        "noted_on-day": "1",
+        "noted_on-month": "5",
+        "noted_on-year": "2024",
         "note": "",
         "csrf_token": token,
     }
     assert client.post(url, data=first).status_code == 303
     assert (
-        client.post(
-            url, data={**first, "value": "Requires improvement", "noted_on": "14/10/2026"}
-        ).status_code
+        client.post(url, data={**first, "value": "Requires improvement", **LATER}).status_code
         == 303
     )
-    client.post(url, data={**first, "value": "Requires improvement", "noted_on": "14/10/2026"})
+    client.post(url, data={**first, "value": "Requires improvement", **LATER})
     with session_scope(clean_db, write=False) as db:
         flags = db.exec(select(IntelligenceFlag).order_by(IntelligenceFlag.id)).all()
     assert [(f.value, f.superseded_at is None) for f in flags] == [
@@ -132,8 +133,11 @@ def test_intelligence_is_superseded_never_overwritten(
     ]
     page = client.get(f"/organisations/{world.org_b}")
     assert "Requires improvement" in page.text and "History of intelligence" in page.text
-    bad = client.post(url, data={**first, "noted_on": "31/02/2026", "source": ""})
+    bad = client.post(
+        url, data={**first, "noted_on-day": "31", "noted_on-month": "2", "source": ""}
+    )
     assert bad.status_code == 400 and "Enter where this intelligence came from" in bad.text
+    assert "The date must be a real date" in bad.text
 
 
 def test_members_see_their_organisation_without_intelligence_or_people(

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from audit_portal.config import PROJECT_ROOT
 from audit_portal.db import session_scope
-from audit_portal.models import Action, Answer, AuditEvent, Return, Submission
+from audit_portal.models import Action, Answer, AuditEvent, OutboxEmail, Return, Submission
 from audit_portal.questionnaires import load_catalogue
 from audit_portal.returns.answers import field_prefix
 from audit_portal.returns.editing import profile_of
@@ -491,3 +491,62 @@ def test_summary_page_and_pdf_for_the_board(
     assert "Alpha Primary School: safeguarding self-assessment summary" in text
     assert "Appoint a link governor" in text and "Signed by Hal Head" in text
     assert "Governance and strategic leadership" in text and "Amber" in text
+
+
+def emails_to(engine: Engine) -> list[tuple[str, str]]:
+    with session_scope(engine, write=False) as db:
+        return [(e.to_address, e.subject) for e in db.exec(select(OutboxEmail)).all()]
+
+
+def test_everyone_is_told_as_a_return_moves_on(
+    respondent, app: Starlette, clean_db: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    client, token, return_id = respondent
+    answer_everything(client, token, return_id, clean_db, world)
+    told = client.post(f"/returns/{return_id}/ready", data={"csrf_token": token})
+    assert told.status_code == 303
+    assert "Your signatory has been told" in client.get(told.headers["location"]).text
+    assert emails_to(clean_db) == [
+        ("signatory_a@test.example", "Ready to sign: Alpha Primary School's Schools audit 2026")
+    ]
+    with TestClient(app) as head:
+        head_token = signed_in(head, clean_db, world.people["signatory_a"])
+        dashboard = visible_text(head.get("/dashboard").text)
+        assert "Alpha Primary School's Schools audit 2026 is complete." in dashboard
+        declaration = {
+            "csrf_token": head_token,
+            "name": "Hal Head",
+            "role": "Head",
+            "confirm": "yes",
+        }
+        head.post(f"/returns/{return_id}/submit", data=declaration)
+    submitted = [e for e in emails_to(clean_db) if e[1].startswith("Submitted:")]
+    assert sorted(to for to, _ in submitted) == [
+        "respondent_a@test.example",
+        "signatory_a@test.example",
+    ]
+    with TestClient(app) as qa:
+        qa_token = signed_in(qa, clean_db, world.people["qa"])
+        qa.post(
+            f"/returns/{return_id}/amend",
+            data={"csrf_token": qa_token, "reason": "Say more about 1.1"},
+        )
+    changes = [e for e in emails_to(clean_db) if e[1].startswith("Changes needed:")]
+    assert len(changes) == 2
+    with session_scope(clean_db, write=False) as db:
+        body = (
+            db.exec(select(OutboxEmail).where(OutboxEmail.subject.startswith("Changes")))
+            .first()
+            .body
+        )  # type: ignore[union-attr]
+    assert "Say more about 1.1" in body and f"/returns/{return_id}" in body
+    with TestClient(app) as head:
+        head_token = signed_in(head, clean_db, world.people["signatory_a"])
+        head.post(f"/returns/{return_id}/submit", data={**declaration, "csrf_token": head_token})
+    with TestClient(app) as qa:
+        qa_token = signed_in(qa, clean_db, world.people["qa"])
+        qa.post(f"/returns/{return_id}/accept", data={"csrf_token": qa_token})
+    accepted = [e for e in emails_to(clean_db) if e[1].startswith("Accepted:")]
+    assert len(accepted) == 2
+    history = visible_text(client.get(f"/returns/{return_id}/submissions/2").text)
+    assert "Returned for amendment" in history and "Say more about 1.1" in history
