@@ -20,7 +20,7 @@ function setStatus(item, text, isError) {
 }
 
 document.addEventListener("htmx:beforeRequest", (event) => {
-  if (event.detail.elt.classList.contains("app-item")) setStatus(event.detail.elt, "Saving…", false);
+  if (event.detail.elt.classList.contains("app-item__answer")) setStatus(event.detail.elt, "Saving…", false);
 });
 
 document.addEventListener("htmx:afterRequest", (event) => {
@@ -29,7 +29,7 @@ document.addEventListener("htmx:afterRequest", (event) => {
 
 document.addEventListener("htmx:responseError", (event) => {
   const item = event.detail.elt;
-  if (!item.classList.contains("app-item")) return;
+  if (!item.classList.contains("app-item__answer")) return;
   const status = event.detail.xhr ? event.detail.xhr.status : 0;
   if (status >= 400 && status < 500) {
     setStatus(item, "Not saved: this return can no longer be changed, or you have been signed out. Reload the page.", true);
@@ -39,7 +39,7 @@ document.addEventListener("htmx:responseError", (event) => {
 });
 
 document.addEventListener("htmx:sendError", (event) => {
-  if (event.detail.elt.classList.contains("app-item")) retry(event.detail.elt);
+  if (event.detail.elt.classList.contains("app-item__answer")) retry(event.detail.elt);
 });
 
 function retry(item) {

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from audit_portal.accounts.passwords import hash_password
-from audit_portal.accounts.sessions import COOKIE_NAME, _hash
+from audit_portal.accounts.sessions import COOKIE_NAME, hash_token
 from audit_portal.accounts.users import new_stamp
 from audit_portal.config import Settings
 from audit_portal.db import session_scope
@@ -158,7 +158,7 @@ def signed_in(client: TestClient, engine: Engine, persona: Persona, *, mfa: bool
     with session_scope(engine, write=True) as db:
         db.add(
             WebSession(
-                id=_hash(token),
+                id=hash_token(token),
                 user_id=persona.user_id,
                 csrf_secret=csrf_secret,
                 mfa_verified=mfa,

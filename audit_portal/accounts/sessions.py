@@ -23,7 +23,8 @@ COOKIE_NAME = "audit_portal_session"
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is refreshed at most once a minute
 
 
-def _hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What the database keeps of a session token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -75,7 +76,7 @@ def load(db: Session, settings: Settings, token: str | None, now: datetime) -> L
     must run in a write transaction next: to create a session, expire one, or note that it was
     used (at most once a minute).
     """
-    rows = db.exec(_SESSION_QUERY, params={"session_id": _hash(token)}).all() if token else []
+    rows = db.exec(_SESSION_QUERY, params={"session_id": hash_token(token)}).all() if token else []
     if not rows:
         return None
     record, user = rows[0][0], rows[0][1]
@@ -89,7 +90,7 @@ def load(db: Session, settings: Settings, token: str | None, now: datetime) -> L
 
 def refresh(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession:
     """Create, expire or touch the session (a write transaction), and read it again."""
-    record = db.get(WebSession, _hash(token)) if token else None
+    record = db.get(WebSession, hash_token(token)) if token else None
     reason = expiry_reason(settings, record, now) if record else None
     return _load_for_write(db, record, reason, now)
 
@@ -127,7 +128,7 @@ def _create(
 ) -> tuple[WebSession, str]:
     token = secrets.token_urlsafe(32)
     record = WebSession(
-        id=_hash(token),
+        id=hash_token(token),
         csrf_secret=secrets.token_hex(32),
         created_at=now,
         last_seen_at=now,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.applications import Starlette
 
-from audit_portal.config import PROJECT_ROOT
+from tests.browser.helpers import SCREENSHOTS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -29,7 +29,6 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -72,11 +71,26 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, live_server: str, clean_db: object) -> Iterator[Page]:
-    # bypass_csp lets axe-core be injected; the portal's own CSP is tested over HTTP.
-    context = browser.new_context(base_url=live_server, bypass_csp=True)
+    """A browser tab with the portal's real Content-Security-Policy in force."""
+    context = browser.new_context(base_url=live_server)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: str, clean_db: object) -> Iterator[Callable[..., Page]]:
+    """More tabs, each its own browser profile (another person), closed at the end."""
+    contexts = []
+
+    def make(*, javascript: bool = True) -> Page:
+        context = browser.new_context(base_url=live_server, java_script_enabled=javascript)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture
@@ -87,14 +101,8 @@ def page_without_js(browser: Browser, live_server: str, clean_db: object) -> Ite
     context.close()
 
 
-def axe_violations(page: Page) -> list[dict]:
-    """Run axe-core on the current page; return its violations (empty means none)."""
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("async () => (await axe.run(document)).violations")
-
-
-def describe(violations: list[dict]) -> str:
-    return "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in violations
-    )
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the screenshots of the journeys' key pages are, so people look at them."""
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.glob("*.png")):
+        count = len(list(SCREENSHOTS.glob("*.png")))
+        terminalreporter.write_line(f"Screenshots of key pages ({count}): {SCREENSHOTS}")

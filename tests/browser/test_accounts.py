@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 import pyotp
 import pytest
@@ -11,16 +10,10 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from audit_portal.accounts.sessions import COOKIE_NAME, _hash
 from audit_portal.db import session_scope
-from audit_portal.models import OutboxEmail, WebSession, utcnow
-from tests.browser.conftest import axe_violations, describe
-from tests.personas import PASSWORD, Persona, World
-
-
-def assert_accessible(page: Page) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}\n{describe(violations)}"
+from audit_portal.models import OutboxEmail
+from tests.browser.helpers import as_persona, assert_accessible
+from tests.personas import PASSWORD, World
 
 
 def sign_in_with_keyboard(page: Page, email: str, password: str) -> None:
@@ -29,25 +22,6 @@ def sign_in_with_keyboard(page: Page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-
-
-def as_persona(page: Page, engine: Engine, persona: Persona, live_server: str) -> None:
-    """Put a signed-in session (second factor done) into the browser, as after a sign-in."""
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    with session_scope(engine, write=True) as db:
-        db.add(
-            WebSession(
-                id=_hash(token),
-                user_id=persona.user_id,
-                csrf_secret=secrets.token_hex(32),
-                mfa_verified=True,
-                created_at=now,
-                authenticated_at=now,
-                last_seen_at=now,
-            )
-        )
-    page.context.add_cookies([{"name": COOKIE_NAME, "value": token, "url": live_server}])
 
 
 def latest_link(engine: Engine, kind: str) -> str:
@@ -104,7 +78,7 @@ def test_invitation_from_an_administrator_to_a_signed_in_newcomer(
     assert "Your invitation to the Safeguarding Audit Portal" in page.content()
     assert_accessible(page)
 
-    newcomer = browser.new_context(base_url=live_server, bypass_csp=True).new_page()
+    newcomer = browser.new_context(base_url=live_server).new_page()
     newcomer.goto(latest_link(clean_db, "invitation"))
     assert_accessible(newcomer)
     newcomer.get_by_label("New password", exact=True).fill("purple elephant marmalade")

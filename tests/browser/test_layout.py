@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import axe_violations, describe
+from tests.browser.helpers import axe_violations, describe
 
 
 @pytest.mark.parametrize("path", ["/", "/accessibility", "/cookies", "/no-such-page"])

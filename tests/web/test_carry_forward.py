@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -12,52 +11,12 @@ from starlette.testclient import TestClient
 
 from audit_portal.config import PROJECT_ROOT
 from audit_portal.db import session_scope
-from audit_portal.models import Answer, Campaign, Return, Submission
+from audit_portal.models import Answer, Return
 from audit_portal.questionnaires import load_catalogue
+from tests.builders import all_green, last_years_submission, section_items
 from tests.personas import World, signed_in
-from tests.web.test_returns import all_green, section_items
 
 OLD = load_catalogue(PROJECT_ROOT / "questionnaires").get("section-175-schools", "2022.1")
-
-
-def last_years_submission(engine: Engine, world: World) -> None:
-    with session_scope(engine, write=True) as db:
-        campaign = Campaign(
-            title="Schools audit 2023",
-            questionnaire_key="section-175-schools",
-            questionnaire_version="2022.1",
-            opens_on=date(2023, 1, 9),
-            closes_on=date(2023, 3, 31),
-            status="closed",
-        )
-        db.add(campaign)
-        db.flush()
-        ret = Return(campaign_id=campaign.id, organisation_id=world.org_a, status="accepted")
-        db.add(ret)
-        db.flush()
-        answers = {
-            i.id: {
-                "value": 3 if i.kind == "rating" else 2,
-                "not_applicable": False,
-                "na_reason": "",
-                "narrative": f"Last year about {i.id}",
-                "evidence": "",
-            }
-            for i in OLD.items()
-        }
-        db.add(
-            Submission(
-                return_id=ret.id,
-                revision=1,
-                declaration_name="Hal",
-                declaration_role="Head",
-                declaration_date=date(2023, 3, 20),
-                questionnaire_key="section-175-schools",
-                questionnaire_version="2022.1",
-                questionnaire_hash="a" * 64,
-                content={"answers": answers, "actions": [], "score": {}},
-            )
-        )
 
 
 def test_carry_forward_follows_the_lineage(app: Starlette, clean_db: Engine, world: World) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from html import unescape
 
 import pytest
 from sqlalchemy import Engine
@@ -13,16 +12,10 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from audit_portal.config import PROJECT_ROOT
 from audit_portal.db import session_scope
 from audit_portal.models import Action, Answer, AuditEvent, OutboxEmail, Return, Submission
-from audit_portal.questionnaires import load_catalogue
-from audit_portal.returns.answers import field_prefix
-from audit_portal.returns.editing import profile_of
-from audit_portal.scoring import applies
+from tests.builders import all_green, answer_everything, section_items, visible_text
 from tests.personas import World, signed_in
-
-SCHOOLS = load_catalogue(PROJECT_ROOT / "questionnaires").get("section-175-schools", "2025.1")
 
 
 @pytest.fixture
@@ -32,60 +25,6 @@ def respondent(
     with TestClient(app, follow_redirects=False) as client:
         token = signed_in(client, clean_db, world.people["respondent_a"])
         yield client, token, world.returns[world.org_a]
-
-
-def visible_text(html: str) -> str:
-    """The text a person reads: tags gone, entities decoded, spaces collapsed."""
-    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", text)).split())
-
-
-def section_items(engine: Engine, world: World, section_id: str):  # type: ignore[no-untyped-def]
-    from audit_portal.models import Organisation
-
-    with session_scope(engine, write=False) as db:
-        profile = profile_of(db.get(Organisation, world.org_a))
-    section = next(s for s in SCHOOLS.sections if s.id == section_id)
-    return [i for i in section.items if applies(i, profile)]
-
-
-def all_green(items, token: str, **overrides: str) -> dict:  # type: ignore[no-untyped-def]
-    data = {"csrf_token": token}
-    for item in items:
-        prefix = field_prefix(item.id)
-        if item.kind == "rating":
-            data[f"{prefix}-value"] = "3"
-        elif item.kind == "number":
-            data[f"{prefix}-value"] = "2"
-        elif item.kind == "date":
-            data.update(
-                {
-                    f"{prefix}-value-day": "1",
-                    f"{prefix}-value-month": "9",
-                    f"{prefix}-value-year": "2025",
-                }
-            )
-        elif item.kind == "yes_no":
-            data[f"{prefix}-value"] = "yes"
-        elif item.kind in {"single_choice", "multiple_choice"}:
-            data[f"{prefix}-value"] = item.options[0].value
-        else:
-            data[f"{prefix}-value"] = "Written answer"
-    data.update(overrides)
-    return data
-
-
-def answer_everything(
-    client: TestClient, token: str, return_id: int, engine: Engine, world: World
-) -> None:
-    for section in SCHOOLS.sections:
-        items = section_items(engine, world, section.id)
-        if not items:
-            continue
-        response = client.post(
-            f"/returns/{return_id}/sections/{section.id}", data=all_green(items, token)
-        )
-        assert response.status_code == 303, (section.id, response.text[:3000])
 
 
 def test_a_respondent_completes_and_a_signatory_submits(
