@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
-from audit_portal.models import Campaign, Organisation, Return, ReturnStatus, Submission
+from audit_portal.models import Campaign, Organisation, Return, ReturnStatus, Submission, saved_id
 
 SORTS = ("organisation", "status", "submitted", "overall", "campaign")
 
@@ -103,8 +103,8 @@ def list_returns(
     query = query.order_by(order.desc() if f.descending else order.asc(), col(Organisation.name))
     return [
         ReturnListing(
-            return_id=ret.id,
-            organisation_id=org.id,
+            return_id=saved_id(ret),
+            organisation_id=saved_id(org),
             organisation=org.name,
             kind=org.kind,
             district=org.district,

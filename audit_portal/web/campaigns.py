@@ -80,12 +80,14 @@ async def campaign_new(request: Request) -> Response:
     if found:
         selection = {"organisation_ids": found}  # an explicit list replaces the other choices
     key, version = form.questionnaire.data.split("/", 1)
+    opens_on, closes_on = form.opens_on.data, form.closes_on.data
+    assert opens_on is not None and closes_on is not None  # required fields, validated
     draft = CampaignDraft(
         title=form.title.data,
         questionnaire_key=key,
         questionnaire_version=version,
-        opens_on=form.opens_on.data,
-        closes_on=form.closes_on.data,
+        opens_on=opens_on,
+        closes_on=closes_on,
         follow_up_months=form.follow_up_months.data,
         selection=selection,
     )
