@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from audit_portal.accounts import sessions, throttle
 from audit_portal.accounts.passwords import verify_password
+from audit_portal.accounts.tokens import LinkClaims, check_claims
 from audit_portal.accounts.users import SecondFactor, find_user, normalise_email
 from audit_portal.accounts.users import verify_second_factor as _verify
 from audit_portal.audit import AuditContext, security_event
@@ -243,3 +244,46 @@ def totp_check(secret: str, code: str, now: datetime) -> int | None:
 
     result = totp.check_code(secret, code, now, None)
     return result.step if result.ok else None
+
+
+def authenticator_secret(db: Session, user_id: int, session_id: str) -> tuple[User, str]:
+    """The person and the new secret their set-up page shows, kept in their session until a
+    code confirms it (the same QR code however often the page is reloaded)."""
+    from audit_portal.accounts import totp
+    from audit_portal.accounts.users import get_person
+
+    user = get_person(db, user_id)
+    record = db.get(WebSession, session_id)
+    if record is None:
+        raise LookupError("session gone")
+    secret = str(record.data.get("pending_totp") or totp.new_secret())
+    record.data = {**record.data, "pending_totp": secret}
+    db.add(record)
+    return user, secret
+
+
+def confirm_authenticator(
+    db: Session,
+    ctx: AuditContext,
+    user_id: int,
+    session_id: str,
+    secret: str,
+    code: str,
+    current_code: str,
+    now: datetime,
+) -> AuthenticatorSetup:
+    """Set up or replace the authenticator; on success this session counts as verified."""
+    from audit_portal.accounts.users import get_person
+
+    result = set_up_authenticator(db, ctx, get_person(db, user_id), secret, code, current_code, now)
+    record = db.get(WebSession, session_id)
+    if result.recovery_codes is not None and record is not None:
+        record.mfa_verified = True
+        record.data = {k: v for k, v in record.data.items() if k != "pending_totp"}
+        db.add(record)
+    return result
+
+
+def link_user(db: Session, claims: LinkClaims) -> User:
+    """The person an invitation or reset link is for, if it is still good (else LinkProblem)."""
+    return check_claims(claims, db.get(User, claims.user_id))

@@ -111,3 +111,8 @@ def _refuse_if_changed(
         f"cannot change: restore the original file and publish the changes as a new version "
         f"(for example {suggestion}) that supersedes {record.version}."
     )
+
+
+def locked_versions(session: Session) -> dict[tuple[str, str], QuestionnaireVersion]:
+    """Every version a campaign has used, by (key, version): what can no longer change."""
+    return {(r.key, r.version): r for r in session.exec(select(QuestionnaireVersion)).all()}

@@ -10,22 +10,23 @@ from starlette.responses import RedirectResponse, Response
 
 from audit_portal.accounts import sessions, totp
 from audit_portal.accounts.signing_in import (
-    AuthenticatorSetup,
     Outcome,
     Step,
     after_link,
+    authenticator_secret,
     check_password,
     code_step,
+    confirm_authenticator,
+    link_user,
     pending_is_current,
     record_password,
     request_password_reset,
-    set_up_authenticator,
 )
 from audit_portal.accounts.throttle import THROTTLED_MESSAGE
-from audit_portal.accounts.tokens import LinkProblem, Purpose, check_claims, read_link_token
+from audit_portal.accounts.tokens import LinkProblem, Purpose, read_link_token
 from audit_portal.accounts.users import AccountError, disable_two_factor, set_password
 from audit_portal.audit import security_event
-from audit_portal.models import User, WebSession, utcnow
+from audit_portal.models import User, utcnow
 from audit_portal.policy import Permission
 from audit_portal.web.account_forms import (
     CodeForm,
@@ -149,7 +150,7 @@ async def _link_user(request: Request, purpose: Purpose) -> User | str:
     except LinkProblem as problem:
         return str(problem)
     try:
-        return await run_db(request, lambda db: check_claims(claims, db.get(User, claims.user_id)))
+        return await run_db(request, lambda db: link_user(db, claims))
     except LinkProblem as problem:
         return str(problem)
 
@@ -182,7 +183,7 @@ async def _accept_link(request: Request, purpose: Purpose) -> Response:
     token = request.path_params["token"]
 
     def work(db: Session) -> Step:
-        fresh = check_claims(read_link_token(settings, token, purpose), db.get(User, user.id))
+        fresh = link_user(db, read_link_token(settings, token, purpose))
         set_password(
             db,
             settings,
@@ -245,15 +246,9 @@ async def two_factor(request: Request) -> Response:
     ctx = audit_context(request)
     form = TwoFactorForm(await request.form()) if request.method == "POST" else TwoFactorForm()
 
-    def prepare(db: Session) -> tuple[User, str]:
-        user = get_or_404(db, User, actor.user_id)
-        record = get_or_404(db, WebSession, record_id)
-        secret = record.data.get("pending_totp") or totp.new_secret()
-        record.data = {**record.data, "pending_totp": secret}
-        db.add(record)
-        return user, secret
-
-    user, secret = await run_db(request, prepare, write=True)
+    user, secret = await run_db(
+        request, lambda db: authenticator_secret(db, actor.user_id, record_id), write=True
+    )
     uri = totp.provisioning_uri(secret, user.email, settings.partnership_name)
     context = {
         "title": "Two-step verification" if user.totp_enabled else "Set up two-step verification",
@@ -268,17 +263,13 @@ async def two_factor(request: Request) -> Response:
         return render(request, "accounts/two_factor.html", context, status_code=_status(form))
     code, current = form.code.data, form.current_code.data or ""
 
-    def confirm(db: Session) -> AuthenticatorSetup:
-        fresh = get_or_404(db, User, actor.user_id)
-        result = set_up_authenticator(db, ctx, fresh, secret, code, current, utcnow())
-        if result.recovery_codes is not None:
-            record = get_or_404(db, WebSession, record_id)
-            record.mfa_verified = True
-            record.data = {k: v for k, v in record.data.items() if k != "pending_totp"}
-            db.add(record)
-        return result
-
-    result = await run_db(request, confirm, write=True)
+    result = await run_db(
+        request,
+        lambda db: confirm_authenticator(
+            db, ctx, actor.user_id, record_id, secret, code, current, utcnow()
+        ),
+        write=True,
+    )
     if result.recovery_codes is None:
         for name, message in result.errors.items():
             getattr(form, name).errors = [message]

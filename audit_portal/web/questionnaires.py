@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit_portal.models import QuestionnaireVersion
 from audit_portal.policy import Permission
 from audit_portal.questionnaires import (
     Catalogue,
@@ -17,6 +15,7 @@ from audit_portal.questionnaires import (
     diff,
 )
 from audit_portal.questionnaires.blank_pdf import blank_pdf
+from audit_portal.questionnaires.locks import locked_versions
 from audit_portal.scoring import applies
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS, OrganisationProfile
 from audit_portal.web.context import render, run_db
@@ -56,10 +55,7 @@ async def questionnaire_list(request: Request) -> Response:
     catalogue = _catalogue(request)
     problems = check_catalogue(catalogue)
 
-    def locks(db: Session) -> dict[tuple[str, str], QuestionnaireVersion]:
-        return {(r.key, r.version): r for r in db.exec(select(QuestionnaireVersion)).all()}
-
-    locks_by_version = await run_db(request, locks)
+    locks_by_version = await run_db(request, locked_versions)
     groups = [(key, catalogue.versions(key)) for key in catalogue.questionnaire_keys()]
     return render(
         request,
