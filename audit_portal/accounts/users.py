@@ -349,16 +349,14 @@ def set_account_active(
 
 def people_at(db: Session, organisation_id: int, roles: tuple[Role, ...]) -> list[User]:
     """Active people holding any of ``roles`` at an organisation, each once, by name."""
+    holders = select(Membership.user_id).where(
+        Membership.organisation_id == organisation_id,
+        col(Membership.role).in_([r.value for r in roles]),
+    )
     return list(
         db.exec(
             select(User)
-            .join(Membership, col(Membership.user_id) == col(User.id))
-            .where(
-                Membership.organisation_id == organisation_id,
-                col(Membership.role).in_([r.value for r in roles]),
-                col(User.is_active).is_(True),
-            )
-            .distinct()
+            .where(col(User.id).in_(holders), col(User.is_active).is_(True))
             .order_by(User.full_name)
         ).all()
     )
