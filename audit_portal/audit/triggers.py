@@ -11,6 +11,7 @@ from __future__ import annotations
 MESSAGES = {
     "audit_event": "audit events are append-only",
     "submission": "submitted returns are frozen records",
+    "follow_up_submission": "submitted follow-ups are frozen records",
 }
 
 

@@ -6,6 +6,7 @@ from audit_portal.models.accounts import (
     EmailStatus,
     Membership,
     OutboxEmail,
+    ReminderSent,
     Role,
     SignInAttempt,
     User,
@@ -13,10 +14,18 @@ from audit_portal.models.accounts import (
 )
 from audit_portal.models.audit import AuditEvent
 from audit_portal.models.base import saved_id, utcnow
+from audit_portal.models.followups import (
+    FollowUp,
+    FollowUpReview,
+    FollowUpSubmission,
+    FollowUpUpdate,
+)
 from audit_portal.models.organisations import FLAG_TYPES, IntelligenceFlag, Organisation
 from audit_portal.models.questionnaires import QuestionnaireVersion
 from audit_portal.models.returns import (
     Action,
+    ActionSource,
+    ActionStatus,
     Answer,
     Campaign,
     CampaignStatus,
@@ -30,16 +39,23 @@ __all__ = [
     "ORGANISATION_ROLES",
     "PARTNERSHIP_ROLES",
     "Action",
+    "ActionSource",
+    "ActionStatus",
     "Answer",
     "AuditEvent",
     "Campaign",
     "CampaignStatus",
     "EmailStatus",
+    "FollowUp",
+    "FollowUpReview",
+    "FollowUpSubmission",
+    "FollowUpUpdate",
     "IntelligenceFlag",
     "Membership",
     "Organisation",
     "OutboxEmail",
     "QuestionnaireVersion",
+    "ReminderSent",
     "Return",
     "ReturnStatus",
     "Role",

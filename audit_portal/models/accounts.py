@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
@@ -113,15 +113,19 @@ class SignInAttempt(SQLModel, table=True):
 
 
 class EmailStatus(StrEnum):
-    QUEUED = "queued"
+    QUEUED = "queued"  # written with the change that caused it; the sender picks it up
+    SENDING = "sending"  # claimed by one sender until ``claimed_until``
+    RETRY = "retry"  # the mail server refused or was down: tried again at ``next_attempt_at``
     OUTBOX = "outbox"  # no mail server: kept for the outbox page instead of being sent
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # gave up after the last attempt
 
     @property
     def label(self) -> str:
         return {
             "queued": "Waiting to be sent",
+            "sending": "Being sent",
+            "retry": "Will be tried again",
             "outbox": "Kept here, not sent",
             "sent": "Sent",
             "failed": "Could not be sent",
@@ -137,6 +141,27 @@ class OutboxEmail(SQLModel, table=True):
     to_address: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     body: str = ""
-    status: str = Field(default=EmailStatus.QUEUED.value, max_length=20)
+    status: str = Field(default=EmailStatus.QUEUED.value, max_length=20, index=True)
     error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, index=True)
+    claimed_by: str = Field(default="", max_length=64)  # which sender holds it while sending
+    claimed_until: datetime | None = None  # a claim older than this is free again
+    sent_at: datetime | None = None
+
+
+class ReminderSent(SQLModel, table=True):
+    """A reminder queued once: its key (kind, target, due date, step) is unique, so running
+    the reminders command again, or twice at once, never queues it a second time."""
+
+    __tablename__ = "reminder_sent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40)
+    target: str = Field(max_length=100)
+    due_on: date
+    step: str = Field(max_length=40)
+    recipients: int = 0  # how many emails it queued
     created_at: datetime = Field(default_factory=utcnow)

@@ -102,8 +102,28 @@ class Answer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    COMPLETE = "complete"  # reported complete in an accepted follow-up
+    CLOSED = "closed"  # no longer pursued (a later revision replaced it), with a reason
+
+    @property
+    def label(self) -> str:
+        return {"open": "Open", "complete": "Complete", "closed": "Closed"}[self.value]
+
+
+class ActionSource(StrEnum):
+    RETURN = "return"  # written by the organisation in its return
+    QA = "qa"  # added by the partnership to a submitted return
+    CHALLENGE = "challenge"  # from an evidence challenge found not (fully) substantiated
+
+
 class Action(SQLModel, table=True):
-    """An improvement action for an item rated less effective: what, who, by when."""
+    """An improvement action for an item rated less effective: what, who, by when.
+
+    Once a signed submission includes it (``frozen_revision``) it is part of the record: it can
+    no longer be removed or rewritten, only closed, and its progress comes from follow-ups.
+    """
 
     __tablename__ = "improvement_action"
 
@@ -115,6 +135,12 @@ class Action(SQLModel, table=True):
     target_date: date
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default=ActionStatus.OPEN.value, max_length=20)
+    progress: str = Field(default="not_started", max_length=20)  # followups.rules.ActionProgress
+    source: str = Field(default=ActionSource.RETURN.value, max_length=20)
+    frozen_revision: int | None = None  # the first signed revision that included it
+    closed_reason: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Submission(SQLModel, table=True):
