@@ -32,6 +32,8 @@ class Permission(StrEnum):
     RETURN_EDIT = "return.edit"  # scoped
     RETURN_SUBMIT = "return.submit"  # scoped: signatories sign the declaration
     RETURN_REVIEW = "return.review"  # return for amendment, accept
+    FOLLOW_UP_REVIEW = "follow_up.review"  # accept a follow-up or ask for more; add actions
+    FOLLOW_UPS_VIEW = "follow_ups.view"  # a campaign's follow-up dashboard (read-only)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Rule:
 ADMIN = frozenset({Role.ADMIN})
 ADMIN_QA = frozenset({Role.ADMIN, Role.QA})
 MEMBERS = frozenset({Role.RESPONDENT, Role.SIGNATORY})
+OVERSIGHT = frozenset({Role.ADMIN, Role.QA, Role.SCRUTINEER})  # reads figures, changes nothing
 
 RULES: Mapping[Permission, Rule] = {
     Permission.PUBLIC: Rule(anyone=True),
@@ -68,6 +71,8 @@ RULES: Mapping[Permission, Rule] = {
     Permission.RETURN_EDIT: Rule(organisation_roles=MEMBERS),
     Permission.RETURN_SUBMIT: Rule(organisation_roles=frozenset({Role.SIGNATORY})),
     Permission.RETURN_REVIEW: Rule(partnership_roles=ADMIN_QA),
+    Permission.FOLLOW_UP_REVIEW: Rule(partnership_roles=ADMIN_QA),
+    Permission.FOLLOW_UPS_VIEW: Rule(partnership_roles=OVERSIGHT),
 }
 
 

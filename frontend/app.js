@@ -61,6 +61,11 @@ document.addEventListener("change", (event) => {
   if (!(radio instanceof HTMLInputElement) || radio.type !== "radio") return;
   const item = radio.closest(".app-item");
   if (!item) return;
+  if (radio.name.endsWith("-progress")) {
+    const target = item.querySelector('[data-reveal-unless="complete"]');
+    if (target) target.hidden = radio.hasAttribute("data-complete");
+    return;
+  }
   const reason = item.querySelector('[data-reveal-for="na"]');
   if (reason) reason.hidden = !radio.hasAttribute("data-not-applicable");
   const actions = item.querySelector('[data-reveal-for="less-effective"]');

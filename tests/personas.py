@@ -22,6 +22,8 @@ from audit_portal.db import session_scope
 from audit_portal.models import (
     Action,
     Campaign,
+    FollowUp,
+    FollowUpSubmission,
     Membership,
     Organisation,
     Return,
@@ -29,6 +31,7 @@ from audit_portal.models import (
     Submission,
     User,
     WebSession,
+    saved_id,
     utcnow,
 )
 from audit_portal.web import csrf
@@ -147,6 +150,24 @@ def add_action_and_submission(engine: Engine, world: World) -> dict[int, int]:
             )
             db.flush()
             actions[org_id] = action.id
+            follow_up = FollowUp(
+                return_id=return_id,
+                due_on=date(2025, 9, 1),
+                stage="information_requested",
+                round=2,
+            )
+            db.add(follow_up)
+            db.flush()
+            db.add(
+                FollowUpSubmission(
+                    follow_up_id=saved_id(follow_up),
+                    round=1,
+                    declaration_name="Earlier",
+                    declaration_role="Head",
+                    declaration_date=date(2025, 8, 20),
+                    content={"actions": []},
+                )
+            )
     return actions
 
 

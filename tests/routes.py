@@ -34,6 +34,7 @@ PUBLIC = access(*PERSONAS, anonymous=True)
 SIGNED_IN = access(*PERSONAS)
 ADMIN = access("admin")
 ADMIN_QA = access("admin", "qa")
+OVERSIGHT = access("admin", "qa", "scrutineer")
 MEMBERS = ("respondent", "signatory")
 ORGANISATION = access("admin", "qa", members=MEMBERS)
 RETURN_EDIT = access(members=MEMBERS)
@@ -108,6 +109,15 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/returns/{return_id:id}/submissions/{revision:id}.json"): ORGANISATION,
     ("POST", "/returns/{return_id:id}/amend"): ADMIN_QA,
     ("POST", "/returns/{return_id:id}/accept"): ADMIN_QA,
+    ("GET", "/returns/{return_id:id}/follow-up"): ORGANISATION,
+    ("POST", "/returns/{return_id:id}/follow-up"): RETURN_EDIT,
+    ("POST", "/returns/{return_id:id}/follow-up/actions/{action_id:id}"): RETURN_EDIT,
+    ("GET", "/returns/{return_id:id}/follow-up/submit"): RETURN_SUBMIT,
+    ("POST", "/returns/{return_id:id}/follow-up/submit"): RETURN_SUBMIT,
+    ("GET", "/returns/{return_id:id}/follow-up/rounds/{round:id}"): ORGANISATION,
+    ("POST", "/returns/{return_id:id}/follow-up/review"): ADMIN_QA,
+    ("POST", "/returns/{return_id:id}/actions"): ADMIN_QA,
+    ("GET", "/campaigns/{campaign_id:id}/follow-ups"): OVERSIGHT,
 }
 
 
@@ -124,6 +134,7 @@ def fill(
             .replace("{return_id:id}", str(world.returns[organisation_id]))
             .replace("{action_id:id}", str((actions or {}).get(organisation_id, 0)))
             .replace("{revision:id}", "1")
+            .replace("{round:id}", "1")
             .replace("{item_id}", "s175.1.1")
         )
     return (

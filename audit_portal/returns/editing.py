@@ -25,6 +25,7 @@ from audit_portal.audit import AuditContext, record
 from audit_portal.errors import NotFound
 from audit_portal.models import (
     Action,
+    ActionStatus,
     Answer,
     Campaign,
     CampaignStatus,
@@ -203,11 +204,14 @@ def save_answers(
 
 @dataclass(frozen=True)
 class ActionChange:
-    """Adding an action to an item (``draft``), or removing one (``remove_id``)."""
+    """Adding an action to an item (``draft``), removing one not yet signed (``remove_id``),
+    or closing a signed one with a reason (``close_id``, ``reason``)."""
 
     item_id: str
     draft: ActionDraft | None = None
     remove_id: int | None = None
+    close_id: int | None = None
+    reason: str = ""
 
 
 def save_section(
@@ -229,6 +233,8 @@ def save_section(
         add_action(db, ctx, return_id, change.item_id, change.draft)
     elif change.remove_id is not None:
         remove_action(db, ctx, return_id, change.remove_id)
+    elif change.close_id is not None:
+        close_action(db, ctx, return_id, change.close_id, change.reason)
     return outcome
 
 
@@ -410,6 +416,11 @@ def remove_action(db: Session, ctx: AuditContext, return_id: int, action_id: int
     action = db.get(Action, action_id)
     if action is None or action.return_id != ret.id:
         return None  # a double click, or a colleague removed it a moment ago
+    if action.frozen_revision is not None:
+        raise ReturnError(
+            "This action is part of a signed return, so it cannot be removed. If it is no "
+            "longer needed, close it and say why."
+        )
     record(
         db,
         ctx,
@@ -421,3 +432,35 @@ def remove_action(db: Session, ctx: AuditContext, return_id: int, action_id: int
     )
     db.delete(action)
     return action.item_id
+
+
+CLOSE_REASON_MAX = 500
+
+
+def close_action(
+    db: Session, ctx: AuditContext, return_id: int, action_id: int, reason: str
+) -> None:
+    """Close a signed action that a revision no longer pursues; it stays in the history."""
+    ret = lock_for_edit(db, return_id)
+    action = db.get(Action, action_id)
+    if action is None or action.return_id != ret.id:
+        raise ReturnNotFound(action_id)
+    reason = reason.strip()
+    if not reason:
+        raise ReturnError("Say why this action is being closed")
+    if len(reason) > CLOSE_REASON_MAX:
+        raise ReturnError(f"The reason must be {CLOSE_REASON_MAX} characters or fewer")
+    old = {"status": action.status}
+    action.status, action.closed_reason = ActionStatus.CLOSED.value, reason
+    action.updated_at = utcnow()
+    db.add(action)
+    record(
+        db,
+        ctx,
+        "action.close",
+        object_type="action",
+        object_id=action.id,
+        organisation_id=ret.organisation_id,
+        old=old,
+        new={"status": action.status, "reason": reason},
+    )

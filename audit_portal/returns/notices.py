@@ -98,3 +98,62 @@ def accepted(
         f"{_link(settings, ret)}\n"
     )
     return _send(db, settings, org, EVERYONE, f"Accepted: {org.name}'s {campaign.title}", body)
+
+
+def follow_up_submitted(
+    db: Session, settings: Settings, ret: Return, org: Organisation, campaign: Campaign, by: str
+) -> int:
+    body = (
+        f"{by} signed and submitted {org.name}'s six-month follow-up on the actions from "
+        f"{campaign.title}. The partnership will read it and either accept it or ask for more "
+        f"information.\n\nYou can read what was submitted here:\n"
+        f"{_link(settings, ret, '/follow-up')}\n"
+    )
+    return _send(
+        db, settings, org, EVERYONE, f"Follow-up submitted: {org.name}'s {campaign.title}", body
+    )
+
+
+def follow_up_reviewed(
+    db: Session,
+    settings: Settings,
+    ret: Return,
+    org: Organisation,
+    campaign: Campaign,
+    accepted: bool,
+    comment: str,
+) -> int:
+    if accepted:
+        subject = f"Follow-up accepted: {org.name}'s {campaign.title}"
+        body = (
+            f"The partnership has accepted {org.name}'s six-month follow-up on the actions from "
+            f"{campaign.title}. Thank you.\n\n"
+            + (f"Their comment:\n{comment}\n\n" if comment else "")
+        )
+    else:
+        subject = f"More information needed: {org.name}'s follow-up"
+        body = (
+            f"The partnership has read {org.name}'s six-month follow-up on the actions from "
+            f"{campaign.title} and needs more information:\n\n{comment}\n\n"
+            "Update the follow-up, then your signatory submits it again.\n\n"
+        )
+    body += f"Open the follow-up here:\n{_link(settings, ret, '/follow-up')}\n"
+    return _send(db, settings, org, EVERYONE, subject, body)
+
+
+def action_added(
+    db: Session,
+    settings: Settings,
+    ret: Return,
+    org: Organisation,
+    campaign: Campaign,
+    what: str,
+    due: str | None,
+) -> int:
+    body = (
+        f"The partnership has added an action to {org.name}'s safeguarding self-assessment for "
+        f"{campaign.title}:\n\n{what}\n\n"
+        + (f"Report on it in your six-month follow-up, due by {due}.\n\n" if due else "")
+        + f"Open the follow-up here:\n{_link(settings, ret, '/follow-up')}\n"
+    )
+    return _send(db, settings, org, EVERYONE, f"Action added: {org.name}'s {campaign.title}", body)

@@ -15,8 +15,7 @@ from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext, record
 from audit_portal.config import Settings
-from audit_portal.followups import follow_up_due
-from audit_portal.followups.rules import needs_follow_up
+from audit_portal.followups.records import freeze_actions, open_or_redate
 from audit_portal.models import (
     AuditEvent,
     Campaign,
@@ -146,11 +145,9 @@ def submit_return(
             "declaration": f"{declaration.name}, {declaration.role}",
         },
     )
-    due = (
-        long_date(follow_up_due(declaration.signed_on, campaign.follow_up_months))
-        if needs_follow_up(readiness.score.less_effective, len(actions))
-        else None
-    )
+    freeze_actions(db, saved_id(ret), ret.revision)
+    follow_up = open_or_redate(db, ctx, ret, campaign, submissions_of(db, saved_id(ret)))
+    due = long_date(follow_up.due_on) if follow_up else None
     notices.submitted(db, settings, ret, org, campaign, declaration.name, due)
     return submission
 
@@ -231,6 +228,8 @@ def accept_return(db: Session, settings: Settings, ctx: AuditContext, return_id:
         new={"status": "accepted"},
     )
     org, campaign = _organisation_and_campaign(db, ret)
+    db.flush()
+    open_or_redate(db, ctx, ret, campaign, submissions_of(db, saved_id(ret)))
     notices.accepted(db, settings, ret, org, campaign)
 
 

@@ -43,10 +43,15 @@ def url(context: jinja2.runtime.Context, name: str, **params: object) -> str:
     return str(context["request"].app.url_path_for(name, **params))
 
 
-def long_date(value: date | datetime | None) -> str:
-    """27 March 2026 (GOV.UK style), in England's time for moments."""
-    if value is None:
+def long_date(value: date | datetime | str | None) -> str:
+    """27 March 2026 (GOV.UK style), in England's time for moments; ISO text is read too."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return str(value)
     if isinstance(value, datetime):
         value = clock.local(value)
     return wording.long_date(value)
