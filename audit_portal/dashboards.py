@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, col, select
 
+from audit_portal.followups.records import state_of
+from audit_portal.followups.rules import FollowUpState
 from audit_portal.models import (
     Action,
+    ActionStatus,
     Answer,
     Campaign,
     CampaignStatus,
+    FollowUp,
     Organisation,
     Return,
     ReturnStatus,
@@ -32,6 +37,9 @@ class ReturnCard:
     organisation: Organisation
     percent: int  # of applicable questions answered
     ready: bool = False  # complete and still editable: waiting for a signatory
+    follow_up: FollowUpState | None = None  # once submitted with something to follow up
+    follow_up_due: date | None = None
+    open_actions: int = 0
 
     @property
     def status(self) -> ReturnStatus:
@@ -45,7 +53,7 @@ class OrganisationDashboard:
 
 
 def organisation_dashboard(
-    db: Session, catalogue: Catalogue, organisation_ids: Collection[int]
+    db: Session, catalogue: Catalogue, organisation_ids: Collection[int], today: date
 ) -> OrganisationDashboard:
     """The organisations a person belongs to and their returns in open or closed campaigns."""
     if not organisation_ids:
@@ -66,11 +74,16 @@ def organisation_dashboard(
     return_ids = [ret.id for ret, _, _ in rows]
     answers: dict[int, dict[str, Answer]] = {}
     actions: dict[int, list[Action]] = {}
+    follow_ups: dict[int, FollowUp] = {}
     if return_ids:
         for answer in db.exec(select(Answer).where(col(Answer.return_id).in_(return_ids))).all():
             answers.setdefault(answer.return_id, {})[answer.item_id] = answer
         for action in db.exec(select(Action).where(col(Action.return_id).in_(return_ids))).all():
             actions.setdefault(action.return_id, []).append(action)
+        follow_ups = {
+            f.return_id: f
+            for f in db.exec(select(FollowUp).where(col(FollowUp.return_id).in_(return_ids)))
+        }
     cards = []
     for ret, campaign, org in rows:
         definition = catalogue.get(campaign.questionnaire_key, campaign.questionnaire_version)
@@ -84,5 +97,20 @@ def organisation_dashboard(
             )
             percent = readiness.percent
             ready = readiness.ready and ReturnStatus(ret.status).editable
-        cards.append(ReturnCard(ret, campaign, org, percent, ready))
+        follow_up = follow_ups.get(saved_id(ret))
+        open_actions = sum(
+            1 for a in actions.get(saved_id(ret), []) if a.status == ActionStatus.OPEN
+        )
+        cards.append(
+            ReturnCard(
+                ret,
+                campaign,
+                org,
+                percent,
+                ready,
+                state_of(follow_up, today) if follow_up else None,
+                follow_up.due_on if follow_up else None,
+                open_actions,
+            )
+        )
     return OrganisationDashboard(organisations, cards)

@@ -8,8 +8,10 @@ from datetime import date
 from html import unescape
 
 from sqlalchemy import Engine
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from audit_portal import clock
 from audit_portal.config import PROJECT_ROOT
 from audit_portal.db import session_scope
 from audit_portal.models import Campaign, Organisation, Return, Submission
@@ -18,7 +20,7 @@ from audit_portal.questionnaires.model import Item
 from audit_portal.returns.answers import field_prefix
 from audit_portal.returns.editing import profile_of
 from audit_portal.scoring import applies
-from tests.personas import World
+from tests.personas import World, signed_in
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "questionnaires")
 SCHOOLS = CATALOGUE.get("section-175-schools", "2025.1")
@@ -70,13 +72,19 @@ def all_green(items: list[Item], token: str, **overrides: str) -> dict[str, str]
 
 
 def answer_everything(
-    client: TestClient, token: str, return_id: int, engine: Engine, world: World
+    client: TestClient,
+    token: str,
+    return_id: int,
+    engine: Engine,
+    world: World,
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> None:
-    """Answer every standard of organisation A's return as fully in place."""
+    """Answer every standard of organisation A's return (but those in ``skip``) as fully in
+    place."""
     assert SCHOOLS is not None
     for section in SCHOOLS.sections:
         items = section_items(engine, world, section.id)
-        if not items:
+        if not items or section.id in skip:
             continue
         response = client.post(
             f"/returns/{return_id}/sections/{section.id}", data=all_green(items, token)
@@ -126,3 +134,52 @@ def last_years_submission(engine: Engine, world: World) -> None:
                 content={"answers": answers, "actions": [], "score": {}},
             )
         )
+
+
+AMBER_ITEMS = ("s175.1.1", "s175.1.2")
+
+
+def submit_with_two_ambers(app: Starlette, engine: Engine, world: World, on: date) -> int:
+    """Organisation A's return, every standard in place except two rated 'Partly in place',
+    each with a narrative and an action, signed by its signatory on ``on``."""
+    return_id = world.returns[world.org_a]
+    with clock.travel(on):
+        with TestClient(app, follow_redirects=False) as client:
+            token = signed_in(client, engine, world.people["respondent_a"])
+            answer_everything(client, token, return_id, engine, world, skip={"s175.1"})
+            for number, item_id in enumerate(AMBER_ITEMS, start=1):
+                prefix = f"{field_prefix(item_id)}-action"
+                data = two_ambers_form(client, engine, world, token) | {
+                    "add_action": item_id,
+                    f"{prefix}-what": f"Action {number} for {item_id}",
+                    f"{prefix}-owner": "Deputy head",
+                    f"{prefix}-target-day": "31",
+                    f"{prefix}-target-month": "7",
+                    f"{prefix}-target-year": str(on.year),
+                }
+                saved = client.post(f"/returns/{return_id}/sections/s175.1", data=data)
+                assert saved.status_code == 303, visible_text(saved.text)[:2000]
+        with TestClient(app, follow_redirects=False) as head:
+            token = signed_in(head, engine, world.people["signatory_a"])
+            declaration = {"name": "Hal Head", "role": "Headteacher", "confirm": "yes"}
+            done = head.post(
+                f"/returns/{return_id}/submit", data={"csrf_token": token, **declaration}
+            )
+            assert done.status_code == 200, visible_text(done.text)[:2000]
+    return return_id
+
+
+def two_ambers_form(
+    client: TestClient, engine: Engine, world: World, token: str, **extra: str
+) -> dict[str, str]:
+    """Standard 1 of organisation A's return as a browser sends it: every item in place but
+    the two amber ones, with the versions the page holds (so no conflict)."""
+    return_id = world.returns[world.org_a]
+    overrides = {}
+    for item_id in AMBER_ITEMS:
+        prefix = field_prefix(item_id)
+        overrides |= {f"{prefix}-value": "2", f"{prefix}-narrative": "Half done"}
+    page = client.get(f"/returns/{return_id}/sections/s175.1").text
+    versions = dict(re.findall(r'name="(item-[a-z0-9-]+-version)" value="(\d+)"', page))
+    items = section_items(engine, world, "s175.1")
+    return all_green(items, token, **overrides) | versions | extra

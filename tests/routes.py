@@ -116,6 +116,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/returns/{return_id:id}/follow-up/submit"): RETURN_SUBMIT,
     ("GET", "/returns/{return_id:id}/follow-up/rounds/{round:id}"): ORGANISATION,
     ("POST", "/returns/{return_id:id}/follow-up/review"): ADMIN_QA,
+    ("GET", "/returns/{return_id:id}/actions"): ADMIN_QA,
     ("POST", "/returns/{return_id:id}/actions"): ADMIN_QA,
     ("GET", "/campaigns/{campaign_id:id}/follow-ups"): OVERSIGHT,
 }

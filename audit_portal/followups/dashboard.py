@@ -7,12 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from audit_portal.accounts.users import people_at
 from audit_portal.followups.movement import RatingChange, RatingMovement, rating_movement
 from audit_portal.followups.records import state_of
-from audit_portal.followups.rules import FollowUpStatus
+from audit_portal.followups.rules import FollowUpStage, FollowUpStatus
 from audit_portal.models import (
     Campaign,
     CampaignStatus,
@@ -20,12 +21,14 @@ from audit_portal.models import (
     FollowUpSubmission,
     Organisation,
     Return,
+    ReturnStatus,
     Role,
     saved_id,
 )
 from audit_portal.questionnaires.model import Definition
 from audit_portal.reports.figures import Share
 
+EDITABLE_RETURN_STATUSES = [s.value for s in ReturnStatus if s.editable]
 SORTS = ("organisation", "due", "overdue", "status")
 
 
@@ -158,44 +161,72 @@ def _movement(db: Session, campaign_id: int, definition: Definition) -> RatingMo
 
 
 @dataclass(frozen=True)
+class CampaignCount:
+    campaign_id: int
+    title: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ClosingCampaign:
+    campaign: Campaign
+    not_submitted: int
+
+
+@dataclass(frozen=True)
 class PartnershipWork:
     """What needs a QA member or an administrator now (their home page)."""
 
-    to_review: list[tuple[int, str, str]]  # (return id, organisation, campaign)
-    overdue: int
-    closing_soon: list[Campaign]
+    to_review: list[tuple[int, str, str]]  # (return id, organisation, campaign), oldest first
+    overdue: list[CampaignCount]  # follow-ups past their due date and not submitted
+    closing_soon: list[ClosingCampaign]  # open campaigns closing within 14 days
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.to_review or self.overdue or self.closing_soon)
 
 
 def partnership_work(db: Session, today: date) -> PartnershipWork:
     to_review = [
-        (ret.id, org.name, campaign.title)
+        (saved_id(ret), org.name, campaign.title)
         for ret, org, campaign in db.exec(
             select(Return, Organisation, Campaign)
             .join(FollowUp, col(FollowUp.return_id) == Return.id)
             .join(Organisation, col(Organisation.id) == Return.organisation_id)
             .join(Campaign, col(Campaign.id) == Return.campaign_id)
-            .where(FollowUp.stage == "submitted")
+            .where(FollowUp.stage == FollowUpStage.SUBMITTED)
             .order_by(col(FollowUp.submitted_at))
         ).all()
     ]
-    overdue = sum(
-        1
-        for follow_up in db.exec(
-            select(FollowUp).where(
-                FollowUp.due_on < today,
-                col(FollowUp.stage).in_(["open", "draft"]),
-            )
-        ).all()
+    overdue_rows = db.exec(
+        select(Campaign.id, Campaign.title, func.count())
+        .select_from(FollowUp)
+        .join(Return, col(Return.id) == FollowUp.return_id)
+        .join(Campaign, col(Campaign.id) == Return.campaign_id)
+        .where(
+            FollowUp.due_on < today,
+            col(FollowUp.stage).in_([FollowUpStage.OPEN, FollowUpStage.DRAFT]),
+        )
+        .group_by(col(Campaign.id), col(Campaign.title))
+        .order_by(col(Campaign.id))
+    ).all()
+    closing = db.exec(
+        select(Campaign, func.count(col(Return.id)))
+        .outerjoin(
+            Return,
+            (col(Return.campaign_id) == Campaign.id)
+            & col(Return.status).in_(EDITABLE_RETURN_STATUSES),
+        )
+        .where(
+            Campaign.status == CampaignStatus.OPEN,
+            Campaign.closes_on >= today,
+            Campaign.closes_on <= today + timedelta(days=14),
+        )
+        .group_by(col(Campaign.id))
+        .order_by(col(Campaign.closes_on))
+    ).all()
+    return PartnershipWork(
+        to_review,
+        [CampaignCount(cid or 0, title, n) for cid, title, n in overdue_rows],
+        [ClosingCampaign(campaign, n) for campaign, n in closing],
     )
-    closing_soon = list(
-        db.exec(
-            select(Campaign)
-            .where(
-                Campaign.status == CampaignStatus.OPEN,
-                Campaign.closes_on >= today,
-                Campaign.closes_on <= today + timedelta(days=14),
-            )
-            .order_by(col(Campaign.closes_on))
-        ).all()
-    )
-    return PartnershipWork(to_review, overdue, closing_soon)  # type: ignore[arg-type]

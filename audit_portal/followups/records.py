@@ -25,6 +25,7 @@ from audit_portal.followups.rules import (
     FollowUpRecord,
     FollowUpStage,
     FollowUpState,
+    FollowUpStatus,
     follow_up_due_from,
     follow_up_state,
     needs_follow_up,
@@ -128,6 +129,18 @@ def freeze_actions(db: Session, return_id: int, revision: int) -> None:
 def state_of(follow_up: FollowUp, today: date, due_soon_days: int = 30) -> FollowUpState:
     stage = FollowUpStage(follow_up.stage)
     return follow_up_state(FollowUpRecord(follow_up.due_on, stage), today, due_soon_days)
+
+
+def follow_up_in_words(follow_up: FollowUp, today: date) -> str:
+    """The state for a summary or a PDF: 'overdue by 10 days (due 1 September 2026)'."""
+    state = state_of(follow_up, today)
+    due = long_date(follow_up.due_on)
+    if state.status is FollowUpStatus.OVERDUE:
+        days = state.days_overdue
+        return f"{state.label.lower()} by {days} day{'s' if days != 1 else ''} (due {due})"
+    if follow_up.stage in {FollowUpStage.OPEN, FollowUpStage.DRAFT}:
+        return f"{state.label.lower()} (due {due})"
+    return state.label.lower()
 
 
 # --- the organisation's form -----------------------------------------------------------------

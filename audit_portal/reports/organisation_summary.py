@@ -16,7 +16,8 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from audit_portal.models import Action
+from audit_portal.followups.rules import ActionProgress
+from audit_portal.models import Action, ActionStatus
 from audit_portal.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL, a4_document
 from audit_portal.questionnaires.model import Definition
 from audit_portal.returns.answers import AnswerData
@@ -31,6 +32,7 @@ class ActionLine:
     what: str
     owner: str
     target_date: date
+    progress: str = ""  # "Not started", "Complete", "Closed: no longer needed"...
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class OrganisationSummary:
     actions: tuple[ActionLine, ...]
     follow_up_due: date | None
     signed: str  # "Signed by ... on ..." or "Not yet submitted"
+    follow_up: str = ""  # the follow-up's state in words, e.g. "Overdue (10 days)"
 
 
 def build_summary(
@@ -60,6 +63,7 @@ def build_summary(
     status: str,
     follow_up_due: date | None,
     signed: str,
+    follow_up: str = "",
 ) -> OrganisationSummary:
     scale = definition.rating_scale
     lines = []
@@ -76,6 +80,7 @@ def build_summary(
                 action.what,
                 action.owner,
                 action.target_date,
+                _progress(action),
             )
         )
     return OrganisationSummary(
@@ -94,7 +99,17 @@ def build_summary(
         actions=tuple(lines),
         follow_up_due=follow_up_due,
         signed=signed,
+        follow_up=follow_up,
     )
+
+
+def _progress(action: Action) -> str:
+    if action.status == ActionStatus.CLOSED:
+        return f"Closed: {action.closed_reason}" if action.closed_reason else "Closed"
+    try:
+        return ActionProgress(action.progress).label
+    except ValueError:
+        return ""
 
 
 def _rag_cell(rag: str | None) -> Paragraph:
@@ -137,17 +152,21 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
     story.append(table)
     story.append(p("Actions", H2))
     if summary.actions:
-        action_rows = [[p("Item"), p("Action"), p("Owner"), p("By")]] + [
+        action_rows = [[p("Item"), p("Action"), p("Owner"), p("By"), p("Progress")]] + [
             [
                 p(f"{a.item_id} ({a.rating})"),
                 p(a.what),
                 p(a.owner),
                 p(a.target_date.strftime("%d %b %Y")),
+                p(a.progress),
             ]
             for a in summary.actions
         ]
         actions = Table(
-            action_rows, colWidths=[35 * mm, None, 35 * mm, 25 * mm], repeatRows=1, splitInRow=1
+            action_rows,
+            colWidths=[32 * mm, None, 30 * mm, 22 * mm, 25 * mm],
+            repeatRows=1,
+            splitInRow=1,
         )
         actions.setStyle(
             TableStyle([("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")])
@@ -160,5 +179,7 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
             Spacer(0, 4 * mm),
             p(f"An update on these actions is due on {summary.follow_up_due:%d %B %Y}."),
         ]
+    if summary.follow_up:
+        story.append(p(f"Six-month follow-up: {summary.follow_up}."))
     doc.build(story)
     return buffer.getvalue()

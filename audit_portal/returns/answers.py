@@ -236,13 +236,14 @@ class ActionDraft:
 
 
 def parse_action(
-    form: Mapping[str, object], item_id: str, today: date
+    form: Mapping[str, object], item_id: str, today: date, prefix: str = ""
 ) -> tuple[ActionDraft, dict[str, str]]:
-    """An action from ``item-<id>-action-what|owner|target-day|month|year``, and GOV.UK
-    messages by field (``what``, ``owner``, ``target``) for anything that cannot be added."""
+    """An action from ``item-<id>-action-what|owner|target-day|month|year`` (or, on a form
+    with one action, ``<prefix>-what`` and so on), and GOV.UK messages by field (``what``,
+    ``owner``, ``target``) for anything that cannot be added."""
     from audit_portal.parsing import DateProblem, parse_date_parts
 
-    prefix = f"{field_prefix(item_id)}-action"
+    prefix = prefix or f"{field_prefix(item_id)}-action"
     names = ("what", "owner", "target-day", "target-month", "target-year")
     typed = {name: _text(form, f"{prefix}-{name}") for name in names}
     problems: dict[str, str] = {}

@@ -437,6 +437,15 @@ def remove_action(db: Session, ctx: AuditContext, return_id: int, action_id: int
 CLOSE_REASON_MAX = 500
 
 
+def close_reason_problem(reason: str) -> str:
+    """Why a signed action cannot be closed with this reason, or "" when it can."""
+    if not reason.strip():
+        return "Say why this action is being closed"
+    if len(reason) > CLOSE_REASON_MAX:
+        return f"The reason must be {CLOSE_REASON_MAX} characters or fewer"
+    return ""
+
+
 def close_action(
     db: Session, ctx: AuditContext, return_id: int, action_id: int, reason: str
 ) -> None:
@@ -446,10 +455,9 @@ def close_action(
     if action is None or action.return_id != ret.id:
         raise ReturnNotFound(action_id)
     reason = reason.strip()
-    if not reason:
-        raise ReturnError("Say why this action is being closed")
-    if len(reason) > CLOSE_REASON_MAX:
-        raise ReturnError(f"The reason must be {CLOSE_REASON_MAX} characters or fewer")
+    problem = close_reason_problem(reason)
+    if problem:
+        raise ReturnError(problem)
     old = {"status": action.status}
     action.status, action.closed_reason = ActionStatus.CLOSED.value, reason
     action.updated_at = utcnow()

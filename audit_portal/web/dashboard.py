@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit_portal.dashboards import organisation_dashboard
-from audit_portal.policy import Permission
+from audit_portal import clock
+from audit_portal.dashboards import OrganisationDashboard, organisation_dashboard
+from audit_portal.followups.dashboard import PartnershipWork, partnership_work
+from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import current_catalogue
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import page
 
 
 async def dashboard(request: Request) -> Response:
-    ids = list(request.state.actor.organisation_roles)
+    actor, today = request.state.actor, clock.today()
+    ids = list(actor.organisation_roles)
     catalogue = current_catalogue(request.app.state.settings.questionnaires_dir)
-    home = await run_db(request, lambda db: organisation_dashboard(db, catalogue, ids))
+    partnership = allows(actor, Permission.FOLLOW_UP_REVIEW)
+
+    def load(db: Session) -> tuple[OrganisationDashboard, PartnershipWork | None]:
+        home = organisation_dashboard(db, catalogue, ids, today)
+        return home, partnership_work(db, today) if partnership else None
+
+    home, work = await run_db(request, load)
     return render(
         request,
         "pages/dashboard.html",
-        {"title": "Dashboard", "organisations": home.organisations, "cards": home.cards},
+        {
+            "title": "Dashboard",
+            "organisations": home.organisations,
+            "cards": home.cards,
+            "work": work,
+        },
     )
 
 

@@ -40,6 +40,8 @@ from audit_portal.returns.submitting import declaration_problems
 from audit_portal.web.context import redirect_with_message, render, run_db
 from audit_portal.web.guard import Endpoint, GuardedRoute, audit_context, page
 
+NEW_ACTION = "action"  # field names on the form that adds one action: action-what...
+
 
 def _catalogue(request: Request) -> Catalogue:
     return current_catalogue(request.app.state.settings.questionnaires_dir)
@@ -306,41 +308,48 @@ def _review_error(
 
 
 async def add_action_to_return(request: Request) -> Response:
-    """The partnership adds an action to a submitted return; it joins the follow-up."""
-    return_id, ctx = request.path_params["return_id"], audit_context(request)
-    form = await request.form()
-    item_id = str(form.get("item_id", ""))
-    draft, problems = parse_action(form, item_id, clock.today())
-    catalogue = _catalogue(request)
+    """The partnership adds an action to a submitted return (after an evidence challenge, say);
+    it joins the return's follow-up, which is opened if there was none, and the organisation
+    is told."""
+    return_id, catalogue = request.path_params["return_id"], _catalogue(request)
     the_return = await run_db(
         request, lambda db: load_return(db, catalogue, return_id, with_answers=False)
     )
-    if the_return.definition.item(item_id) is None:
-        problems = {"item": "Choose the question the action is about", **problems}
-    if problems:
-        return await redirect_with_message(
-            request,
-            f"/returns/{return_id}#add-action",
-            "The action was not added: " + "; ".join(problems.values()) + ".",
-            "important",
-        )
-    settings = request.app.state.settings
-    try:
-        await run_db(
-            request,
-            lambda db: add_partnership_action(
-                db, settings, ctx, return_id, item_id, draft, ActionSource.QA
-            ),
-            write=True,
-        )
-    except FollowUpError as problem:
-        return await redirect_with_message(
-            request, f"/returns/{return_id}", str(problem), "important"
-        )
-    return await redirect_with_message(
+    if the_return.editable:
+        raise HTTPException(409, "Actions are added to a return once it has been submitted")
+    values: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        item_id = str(form.get("item_id", ""))[:40]
+        draft, problems = parse_action(form, item_id, clock.today(), prefix=NEW_ACTION)
+        values = {"item_id": item_id, **draft.typed}
+        if the_return.definition.item(item_id) is None:
+            problems = {"item": "Choose the question the action is about", **problems}
+        if not problems:
+            settings, ctx = request.app.state.settings, audit_context(request)
+            await run_db(
+                request,
+                lambda db: add_partnership_action(
+                    db, settings, ctx, return_id, item_id, draft, ActionSource.QA
+                ),
+                write=True,
+            )
+            return await redirect_with_message(
+                request,
+                f"/returns/{return_id}/follow-up",
+                "The action has been added to the follow-up and the organisation has been told.",
+            )
+    return render(
         request,
-        f"/returns/{return_id}/follow-up",
-        "The action has been added to the follow-up and the organisation has been told.",
+        "followups/add_action.html",
+        {
+            "title": "Add an action",
+            "the_return": the_return,
+            "values": values,
+            "errors": problems,
+        },
+        status_code=400 if problems else 200,
     )
 
 
@@ -380,6 +389,7 @@ async def campaign_follow_ups_page(request: Request) -> Response:
             "kinds": list(KINDS.items()),
             "districts": all_districts,
             "show_contacts": contacts,
+            "can_open": contacts,
         },
     )
 
@@ -416,7 +426,7 @@ routes = [
     on_follow_up("/follow-up/submit", follow_up_submit, Permission.RETURN_SUBMIT, ("GET", "POST")),
     on_follow_up("/follow-up/rounds/{round:id}", follow_up_round, Permission.RETURN_VIEW),
     on_follow_up("/follow-up/review", follow_up_review, Permission.FOLLOW_UP_REVIEW, ("POST",)),
-    on_follow_up("/actions", add_action_to_return, Permission.FOLLOW_UP_REVIEW, ("POST",)),
+    on_follow_up("/actions", add_action_to_return, Permission.FOLLOW_UP_REVIEW, ("GET", "POST")),
     page(
         "/campaigns/{campaign_id:id}/follow-ups",
         campaign_follow_ups_page,

@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from audit_portal import clock
 from audit_portal.followups import follow_up_due
+from audit_portal.followups.records import follow_up_for, follow_up_in_words, state_of
 from audit_portal.followups.rules import needs_follow_up
-from audit_portal.models import Answer, AuditEvent, ReturnStatus, Submission
+from audit_portal.models import Action, Answer, AuditEvent, FollowUp, ReturnStatus, Submission
 from audit_portal.parsing import MAX_VERSION, parse_id, parse_int
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
@@ -49,6 +50,7 @@ from audit_portal.returns.editing import (
     ReturnError,
     SaveOutcome,
     as_data,
+    close_reason_problem,
     save_section,
 )
 from audit_portal.returns.readiness import Readiness
@@ -159,13 +161,14 @@ async def _overview(
 
     return_id = the_return.return_id
 
-    def extras(db: Session) -> tuple[Previous | None, list[Submission]]:
+    def extras(db: Session) -> tuple[Previous | None, list[Submission], FollowUp | None]:
         previous = previous_submission(db, ret, campaign) if fresh else None
-        return previous, submissions_of(db, return_id)
+        return previous, submissions_of(db, return_id), follow_up_for(db, return_id)
 
-    previous, submissions = await run_db(request, extras)
+    previous, submissions, follow_up = await run_db(request, extras)
+    today = clock.today()
     readiness = the_return.readiness()
-    tasks = the_return.task_list(readiness, clock.today())
+    tasks = the_return.task_list(readiness, today)
     return render(
         request,
         "returns/overview.html",
@@ -183,6 +186,11 @@ async def _overview(
             "submissions": submissions,
             "amend_error": amend_error,
             "reason": reason,
+            "follow_up": follow_up,
+            "follow_up_state": state_of(follow_up, today) if follow_up else None,
+            "can_add_action": allows(request.state.actor, Permission.FOLLOW_UP_REVIEW)
+            and not the_return.editable
+            and bool(submissions),
         },
         status_code=400 if amend_error else 200,
     )
@@ -261,11 +269,20 @@ async def _save(
 
 
 def _action_change(
-    form: FormData, items: list[Item]
+    form: FormData, items: list[Item], actions: list[Action]
 ) -> tuple[ActionChange | None, dict[str, dict[str, str]], dict[str, dict]]:
-    """The action the person asked to add or remove with this save, or what is wrong with it."""
+    """The action the person asked to add, remove or close with this save, or what is wrong
+    with it."""
     wanted = {item.id for item in items}
     adding, removing = form.get("add_action"), parse_id(form.get("remove_action"))
+    closing = parse_id(form.get("close_action"))
+    if closing is not None:
+        reason = str(form.get(f"action-{closing}-close-reason", "")).strip()
+        item_id = next((a.item_id for a in actions if a.id == closing), "")
+        problem = close_reason_problem(reason)
+        if problem and item_id in wanted:
+            return None, {item_id: {"close": problem}}, {item_id: {"close_reason": reason}}
+        return ActionChange(item_id, close_id=closing, reason=reason), {}, {}
     if isinstance(adding, str) and adding in wanted:
         draft, problems = parse_action(form, adding, clock.today())
         if problems:
@@ -289,11 +306,15 @@ async def section_page(request: Request) -> Response:
     just_saved = False
     if request.method == "POST":
         form = await request.form()
-        change, action_errors, action_typed = _action_change(form, items)
+        change, action_errors, action_typed = _action_change(form, items, the_return.actions)
         outcome = await _save(request, the_return, items, form, change)
         if outcome.all_saved and not action_errors:
             if change is not None:
-                message = "Action added." if change.draft else "Action removed."
+                message = (
+                    "Action added."
+                    if change.draft
+                    else ("Action closed." if change.close_id else "Action removed.")
+                )
                 anchor = f"#{field_prefix(change.item_id)}-actions" if change.item_id else ""
                 return await redirect_with_message(request, str(request.url) + anchor, message)
             the_return = await load_context(request)  # what was just saved, fresh
@@ -676,11 +697,12 @@ async def summary(request: Request) -> Response:
     """The organisation's own summary (page or PDF): the latest submission, or the draft so far."""
     the_return = await load_context(request)
     return_id = the_return.return_id
-    submissions = await run_db(request, lambda db: submissions_of(db, return_id))
+    submissions, follow_up = await run_db(
+        request, lambda db: (submissions_of(db, return_id), follow_up_for(db, return_id))
+    )
     latest = submissions[-1] if submissions and not the_return.editable else None
     readiness = the_return.readiness()
-    months = the_return.campaign.follow_up_months
-    due = follow_up_due(latest.declaration_date, months) if latest else None
+    due = follow_up.due_on if follow_up and latest else None
     signed = (
         (
             f"Signed by {latest.declaration_name}, {latest.declaration_role}, on "
@@ -700,6 +722,7 @@ async def summary(request: Request) -> Response:
         status=ReturnStatus(the_return.ret.status).label,
         follow_up_due=due,
         signed=signed,
+        follow_up=follow_up_in_words(follow_up, clock.today()) if follow_up else "",
     )
     if request.url.path.endswith(".pdf"):
         filename = f"safeguarding-summary-{return_id}.pdf"
