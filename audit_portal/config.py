@@ -43,6 +43,7 @@ class Settings:
     session_absolute_hours: int
     var_dir: Path
     questionnaires_dir: Path
+    embedded_worker: bool
 
     @property
     def is_production(self) -> bool:
@@ -61,9 +62,10 @@ class Settings:
         env = _Reader(os.environ if environ is None else environ)
         environment = env.choice("AUDIT_PORTAL_ENV", ENVIRONMENTS, "development")
         var_dir = env.path("AUDIT_PORTAL_VAR_DIR", PROJECT_ROOT / "var")
+        database_url = env.database_url("DATABASE_URL", var_dir)
         return cls(
             environment=environment,
-            database_url=env.database_url("DATABASE_URL", var_dir),
+            database_url=database_url,
             secret_key=env.secret_key("SECRET_KEY", environment, var_dir),
             upload_dir=env.path("UPLOAD_DIR", var_dir / "uploads"),
             base_url=env.url("BASE_URL", "http://127.0.0.1:8000"),
@@ -78,6 +80,9 @@ class Settings:
             session_absolute_hours=env.integer("SESSION_ABSOLUTE_HOURS", 12, low=1, high=24 * 14),
             var_dir=var_dir,
             questionnaires_dir=env.path("QUESTIONNAIRES_DIR", PROJECT_ROOT / "questionnaires"),
+            # The embedded default (SQLite, one machine) sends email from inside the web app;
+            # with PostgreSQL the worker is its own process (`audit-portal worker`).
+            embedded_worker=env.boolean("EMBEDDED_WORKER", database_url.startswith("sqlite")),
         )
 
 

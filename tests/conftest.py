@@ -63,6 +63,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides: str) -> Setting
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "AUDIT_PORTAL_VAR_DIR": str(var_dir),
         "PARTNERSHIP_NAME": "Testshire Safeguarding Children Partnership",
+        "EMBEDDED_WORKER": "false",  # tests run the sender and reminders themselves
         **overrides,
     }
     return Settings.from_env(env)

@@ -73,11 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(handler=cmd_serve)
 
-    from audit_portal.cli import accounts, importing, questionnaires
+    from audit_portal.cli import accounts, importing, mail, questionnaires
 
     questionnaires.add_parser(sub)
     accounts.add_parser(sub)
     importing.add_parser(sub)
+    mail.add_parser(sub)
     return parser
 
 

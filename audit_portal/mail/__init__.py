@@ -1,57 +1,35 @@
-"""Sending email: through SMTP when SMTP_HOST is set, otherwise to the development outbox.
+"""Email through a durable outbox: written with the change that causes it, sent afterwards.
 
-Every email is recorded in outbox_email. In development the body is kept so an administrator
-can read it in the portal (and it is printed to the console); with a real mail server only the
-addressee, subject and delivery status are kept, because bodies carry sign-in links.
+``send_email`` only adds a row to ``outbox_email`` in the caller's transaction, so an email
+exists if and only if the change that caused it was committed: a crash after the commit loses
+nothing (the sender finds the row later) and a failing mail server never fails anybody's
+request. ``audit_portal.mail.sender`` delivers queued rows over SMTP with retries.
+
+Without a mail server (``SMTP_HOST`` empty, the development default) an email is kept in the
+outbox for the administrator's outbox page and printed to the console instead of being sent.
+With one, the body is kept only until the email is sent, because bodies carry sign-in links.
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
-import ssl
-from email.message import EmailMessage
-
 from sqlmodel import Session, col, select
 
+from audit_portal import clock
 from audit_portal.config import Settings
 from audit_portal.models import EmailStatus, OutboxEmail
 
-log = logging.getLogger(__name__)
-
 
 def send_email(db: Session, settings: Settings, to: str, subject: str, body: str) -> OutboxEmail:
-    record = OutboxEmail(to_address=to, subject=subject[:300])
-    if not settings.smtp_host:
-        record.body, record.status = body, EmailStatus.OUTBOX.value
-        print(f"\n--- Email to {to} ---\nSubject: {subject}\n\n{body}\n--- end of email ---\n")
+    """Queue one email in the caller's transaction; it is sent once that transaction commits."""
+    record = OutboxEmail(to_address=to, subject=subject[:300], body=body)
+    if settings.smtp_host:
+        record.status, record.next_attempt_at = EmailStatus.QUEUED.value, clock.now()
     else:
-        try:
-            _deliver(settings, to, subject, body)
-            record.status = EmailStatus.SENT.value
-        except (OSError, smtplib.SMTPException) as exc:
-            record.status, record.error = (
-                EmailStatus.FAILED.value,
-                f"{type(exc).__name__}: {exc}"[:500],
-            )
-            log.warning("Email to %s could not be sent: %s", to, record.error)
+        record.status = EmailStatus.OUTBOX.value
+        print(f"\n--- Email to {to} ---\nSubject: {subject}\n\n{body}\n--- end of email ---\n")
     db.add(record)
     db.flush()
     return record
-
-
-def _deliver(settings: Settings, to: str, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = f"{settings.partnership_name} <{settings.mail_from}>"
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password)
-        smtp.send_message(message)
 
 
 def recent_emails(db: Session, limit: int = 200) -> list[OutboxEmail]:

@@ -30,6 +30,7 @@ from audit_portal.web import (
 from audit_portal.web.errors import exception_handlers, too_large
 from audit_portal.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from audit_portal.web.templating import create_templates
+from audit_portal.worker import Worker
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # the largest evidence upload plus form fields
 
@@ -50,10 +51,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker: Worker | None = None
         try:
             require_current_schema(db_engine, settings.database_url)
+            if settings.embedded_worker:
+                worker = Worker(db_engine, settings)
+                thread = worker.start_thread()
             yield
         finally:
+            if worker is not None:
+                worker.stop.set()
+                thread.join(timeout=30)
             if own_engine:
                 db_engine.dispose()
 

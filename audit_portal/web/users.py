@@ -23,7 +23,7 @@ from audit_portal.accounts.users import (
     resend_invitation,
     set_account_active,
 )
-from audit_portal.models import EmailStatus, Membership, Organisation, Role, User
+from audit_portal.models import EmailStatus, Membership, Organisation, OutboxEmail, Role, User
 from audit_portal.parsing import parse_id
 from audit_portal.policy import Permission
 from audit_portal.web.admin_forms import InviteForm, RoleForm
@@ -80,15 +80,14 @@ async def user_invite(request: Request) -> Response:
         target = form.organisation_id if "organisation" in str(problem) else form.email
         target.errors = [str(problem)]
         return render(request, "users/invite.html", context, status_code=400)
-    text = (
-        "Invitation sent."
-        if sent.status != EmailStatus.FAILED
-        else (
-            "The account was created but the invitation email could not be sent: "
-            "use ‘Send the invitation again’."
-        )
-    )
-    return await redirect_with_message(request, f"/users/{user.id}", text)
+    return await redirect_with_message(request, f"/users/{user.id}", _invitation_sent(sent))
+
+
+def _invitation_sent(email: OutboxEmail) -> str:
+    """Email leaves through the outbox after the request, so say it is on its way."""
+    if email.status == EmailStatus.OUTBOX:
+        return "Invitation sent to the outbox page (no mail server is set up here)."
+    return f"Invitation sent to {email.to_address}."
 
 
 async def user_view(request: Request) -> Response:
@@ -184,12 +183,7 @@ async def user_reinvite(request: Request) -> Response:
         raise HTTPException(404) from None
     except AccountError as problem:
         return await redirect_with_message(request, f"/users/{user_id}", str(problem), "important")
-    text = (
-        "Invitation sent again."
-        if sent.status != EmailStatus.FAILED
-        else "The invitation email could not be sent."
-    )
-    return await redirect_with_message(request, f"/users/{user_id}", text)
+    return await redirect_with_message(request, f"/users/{user_id}", _invitation_sent(sent))
 
 
 routes = [
