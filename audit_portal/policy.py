@@ -34,6 +34,11 @@ class Permission(StrEnum):
     RETURN_REVIEW = "return.review"  # return for amendment, accept
     FOLLOW_UP_REVIEW = "follow_up.review"  # accept a follow-up or ask for more; add actions
     FOLLOW_UPS_VIEW = "follow_ups.view"  # a campaign's follow-up dashboard (read-only)
+    DIP_SAMPLES_MANAGE = "dip_samples.manage"  # select, confirm and change dip samples
+    DIP_SAMPLES_VIEW = "dip_samples.view"  # read a confirmed sample and how it was made
+    CHALLENGES_MANAGE = "challenges.manage"  # issue challenges, review evidence, record outcomes
+    CHALLENGE_RESPOND = "challenge.respond"  # scoped: upload evidence, explain, submit
+    CHALLENGE_VIEW = "challenge.view"  # scoped: see a challenge, its outcomes; download evidence
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,11 @@ RULES: Mapping[Permission, Rule] = {
     Permission.RETURN_REVIEW: Rule(partnership_roles=ADMIN_QA),
     Permission.FOLLOW_UP_REVIEW: Rule(partnership_roles=ADMIN_QA),
     Permission.FOLLOW_UPS_VIEW: Rule(partnership_roles=OVERSIGHT),
+    Permission.DIP_SAMPLES_MANAGE: Rule(partnership_roles=ADMIN_QA),
+    Permission.DIP_SAMPLES_VIEW: Rule(partnership_roles=OVERSIGHT),
+    Permission.CHALLENGES_MANAGE: Rule(partnership_roles=ADMIN_QA),
+    Permission.CHALLENGE_RESPOND: Rule(organisation_roles=MEMBERS),
+    Permission.CHALLENGE_VIEW: Rule(partnership_roles=ADMIN_QA, organisation_roles=MEMBERS),
 }
 
 
