@@ -36,6 +36,7 @@ from audit_portal.models.followups import (
 )
 from audit_portal.models.organisations import FLAG_TYPES, IntelligenceFlag, Organisation
 from audit_portal.models.questionnaires import QuestionnaireVersion
+from audit_portal.models.reporting import SubmittedAnswer
 from audit_portal.models.returns import (
     Action,
     ActionSource,
@@ -87,6 +88,7 @@ __all__ = [
     "SampledReturn",
     "SignInAttempt",
     "Submission",
+    "SubmittedAnswer",
     "User",
     "WebSession",
     "saved_id",

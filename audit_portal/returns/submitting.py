@@ -39,6 +39,7 @@ from audit_portal.returns.editing import (
     lock_return,
 )
 from audit_portal.returns.reading import long_date
+from audit_portal.returns.typed_answers import write_answer_rows
 
 DECLARATION_MAX = 200
 
@@ -132,6 +133,7 @@ def submit_return(
     ret.status, ret.submitted_at, ret.updated_at = ReturnStatus.SUBMITTED.value, utcnow(), utcnow()
     db.add(ret)
     db.flush()
+    write_answer_rows(db, ret, submission)
     record(
         db,
         ctx,
