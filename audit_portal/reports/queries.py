@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from audit_portal.models import (
@@ -38,7 +39,7 @@ class ReportFilters:
     flag: str = ""  # a current intelligence flag type
 
 
-def _organisations(filters: ReportFilters) -> Select:  # type: ignore[type-arg]
+def _organisations(filters: ReportFilters) -> Select:
     query = select(Organisation.id)
     for name in ("kind", "sector", "phase", "district"):
         value = getattr(filters, name)
@@ -53,7 +54,7 @@ def _organisations(filters: ReportFilters) -> Select:  # type: ignore[type-arg]
     return query
 
 
-def counted_submissions(campaign_id: int, filters: ReportFilters) -> Select:  # type: ignore[type-arg]
+def counted_submissions(campaign_id: int, filters: ReportFilters) -> Select:
     """The id of the latest submission of every submitted or accepted return that passes."""
     latest = (
         select(Submission.return_id, func.max(Submission.revision).label("revision"))
@@ -104,16 +105,16 @@ def item_figures(
     db: Session, campaign_id: int, definition: Definition, filters: ReportFilters
 ) -> list[ItemFigure]:
     """Each rating item's answers by value, in questionnaire order (one GROUP BY)."""
-    counts = db.exec(
-        select(
-            SubmittedAnswer.item_id,
-            SubmittedAnswer.rating,
-            SubmittedAnswer.not_applicable,
-            SubmittedAnswer.less_effective,
+    counts = db.execute(  # SQLAlchemy's select: SQLModel's is typed for four columns at most
+        sa_select(
+            col(SubmittedAnswer.item_id),
+            col(SubmittedAnswer.rating),
+            col(SubmittedAnswer.not_applicable),
+            col(SubmittedAnswer.less_effective),
             func.count(),
         )
         .where(
-            SubmittedAnswer.campaign_id == campaign_id,
+            col(SubmittedAnswer.campaign_id) == campaign_id,
             col(SubmittedAnswer.submission_id).in_(counted_submissions(campaign_id, filters)),
         )
         .group_by(
