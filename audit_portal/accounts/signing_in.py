@@ -238,6 +238,26 @@ def set_up_authenticator(
     return AuthenticatorSetup(enable_two_factor(db, ctx, user, secret, check), {})
 
 
+def turn_off_authenticator(
+    db: Session, ctx: AuditContext, user_id: int, current_code: str, now: datetime
+) -> str | None:
+    """Stop using two-step verification: only with the current code (or a recovery code), so a
+    stolen session cannot switch it off and enrol an authenticator of its own. The error, if any."""
+    from audit_portal.accounts.users import disable_two_factor, get_person
+
+    user = get_person(db, user_id)
+    if not current_code.strip():
+        return CURRENT_CODE_MISSING
+    if throttle.is_throttled(db, user.email, ctx.address, now):
+        return throttle.THROTTLED_MESSAGE
+    if _verify(db, ctx, user, current_code, now) is not SecondFactor.OK:
+        throttle.record_failure(db, user.email, ctx.address, now, kind=throttle.CODE)
+        security_event(db, ctx, "second_factor_failed", user_id=user.id, reason="turn_off")
+        return CURRENT_CODE_WRONG
+    disable_two_factor(db, ctx, user)
+    return None
+
+
 def totp_check(secret: str, code: str, now: datetime) -> int | None:
     """The time step of a code for a secret not yet in use (None: wrong)."""
     from audit_portal.accounts import totp

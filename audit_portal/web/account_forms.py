@@ -43,6 +43,13 @@ class NewPasswordForm(Form):
     )
 
 
+class TwoFactorOffForm(Form):
+    current_code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[Length(max=20)],
+    )
+
+
 class TwoFactorForm(Form):
     current_code = StringField(
         "Code from the authenticator app you use now",

@@ -21,10 +21,11 @@ from audit_portal.accounts.signing_in import (
     pending_is_current,
     record_password,
     request_password_reset,
+    turn_off_authenticator,
 )
 from audit_portal.accounts.throttle import THROTTLED_MESSAGE
 from audit_portal.accounts.tokens import LinkProblem, Purpose, read_link_token
-from audit_portal.accounts.users import AccountError, disable_two_factor, set_password
+from audit_portal.accounts.users import AccountError, set_password
 from audit_portal.audit import security_event
 from audit_portal.models import User, utcnow
 from audit_portal.policy import Permission
@@ -34,6 +35,7 @@ from audit_portal.web.account_forms import (
     NewPasswordForm,
     SignInForm,
     TwoFactorForm,
+    TwoFactorOffForm,
 )
 from audit_portal.web.context import get_or_404, redirect_with_message, render, run_db
 from audit_portal.web.guard import audit_context, page, set_session_cookie
@@ -233,7 +235,11 @@ async def forgotten_password(request: Request) -> Response:
 async def account(request: Request) -> Response:
     actor = request.state.actor
     user = await run_db(request, lambda db: get_or_404(db, User, actor.user_id))
-    return render(request, "accounts/account.html", {"title": "Your account", "user": user})
+    return render(
+        request,
+        "accounts/account.html",
+        {"title": "Your account", "user": user, "off_form": TwoFactorOffForm()},
+    )
 
 
 async def two_factor(request: Request) -> Response:
@@ -294,11 +300,18 @@ async def two_factor_off(request: Request) -> Response:
             status_code=400,
         )
 
-    await run_db(
+    form = TwoFactorOffForm(await request.form())
+    code = (form.current_code.data or "") if form.validate() else ""
+    error = await run_db(
         request,
-        lambda db: disable_two_factor(db, ctx, get_or_404(db, User, actor.user_id)),
+        lambda db: turn_off_authenticator(db, ctx, actor.user_id, code, utcnow()),
         write=True,
     )
+    if error is not None:
+        form.current_code.errors = [error]
+        user = await run_db(request, lambda db: get_or_404(db, User, actor.user_id))
+        context = {"title": "Your account", "user": user, "off_form": form}
+        return render(request, "accounts/account.html", context, status_code=400)
     return await redirect_with_message(request, "/account", "Two-step verification is off.")
 
 

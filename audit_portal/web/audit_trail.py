@@ -8,9 +8,15 @@ from wtforms import Form
 
 from audit_portal.audit.trail import PER_PAGE, TrailFilter, read_trail
 from audit_portal.mail import recent_emails
-from audit_portal.parsing import MAX_PAGE, parse_id, parse_int
+from audit_portal.parsing import MAX_PAGE
 from audit_portal.policy import Permission
-from audit_portal.web.context import render, run_db
+from audit_portal.web.context import (
+    ORGANISATION_PROBLEM,
+    PAGE_PROBLEM,
+    query_number,
+    render,
+    run_db,
+)
 from audit_portal.web.date_field import DatePartsField
 from audit_portal.web.guard import page
 
@@ -24,13 +30,13 @@ class TrailDates(Form):
 
 async def audit_trail(request: Request) -> Response:
     q = request.query_params
-    organisation_id = parse_id(q.get("organisation_id"))
+    organisation_id = query_number(request, "organisation_id", ORGANISATION_PROBLEM)
     actor = q.get("actor", "").strip().lower()[:254]
     action = q.get("action", "").strip()[:60]
     dates = TrailDates(q)
     dates.validate()
     date_from, date_to = dates.date_from.data, dates.date_to.data
-    page_no = parse_int(q.get("page"), low=1, high=MAX_PAGE) or 1
+    page_no = query_number(request, "page", PAGE_PROBLEM, high=MAX_PAGE) or 1
     errors = [(f.id, f.errors[0]) for f in (dates.date_from, dates.date_to) if f.errors]
 
     trail_filter = TrailFilter(organisation_id, actor, action, date_from, date_to, page_no)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from audit_portal.db import RequestDatabase
+from audit_portal.parsing import MAX_ID, parse_int
 from audit_portal.returns.listing import ReturnFilter
 
 T = TypeVar("T")
@@ -92,3 +93,22 @@ def return_filter_from(request: Request) -> ReturnFilter:
         sort=q.get("sort", "organisation"),
         descending=q.get("order") == "desc",
     ).cleaned()
+
+
+PAGE_PROBLEM = "The page number must be a whole number, such as 2"
+ORGANISATION_PROBLEM = "The organisation must be given by its number, such as 12"
+
+
+def query_number(
+    request: Request, name: str, problem: str, *, low: int = 1, high: int = MAX_ID
+) -> int | None:
+    """A whole number from the query string (None when absent or empty). Anything else, such as
+    "²", thousands of digits or a number out of range, is a 400 with ``problem`` in plain words
+    rather than a silently different page."""
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        return None
+    number = parse_int(text, low=low, high=high)
+    if number is None:
+        raise HTTPException(400, problem)
+    return number

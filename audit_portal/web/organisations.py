@@ -20,13 +20,15 @@ from audit_portal.organisations import (
     organisation_page,
     update_organisation,
 )
-from audit_portal.parsing import MAX_PAGE, parse_int
+from audit_portal.parsing import MAX_PAGE
 from audit_portal.policy import Permission, allows
 from audit_portal.returns.listing import ReturnListing, list_returns
 from audit_portal.vocabulary import DUTY_TYPES, FEATURES, PHASES, SECTORS
 from audit_portal.web.admin_forms import IntelligenceForm, OrganisationForm
 from audit_portal.web.context import (
+    PAGE_PROBLEM,
     get_or_404,
+    query_number,
     redirect_with_message,
     render,
     return_filter_from,
@@ -45,10 +47,6 @@ LABELS = {
 }
 
 
-def _int(value: str | None, default: int) -> int:
-    return parse_int(value, low=1, high=MAX_PAGE) or default
-
-
 async def organisation_list(request: Request) -> Response:
     q = request.query_params
     organisation_filter = OrganisationFilter(
@@ -56,7 +54,7 @@ async def organisation_list(request: Request) -> Response:
         duty_type=q.get("duty_type", ""),
         district=q.get("district", ""),
         status=q.get("status", "active"),
-        page=_int(q.get("page"), 1),
+        page=query_number(request, "page", PAGE_PROBLEM, high=MAX_PAGE) or 1,
     )
     organisations, total, all_districts = await run_db(
         request, lambda db: (*list_organisations(db, organisation_filter), districts(db))

@@ -52,15 +52,21 @@ def test_ids_beyond_64_bits_are_simply_not_found(
     assert response.status_code == 404
 
 
-def test_query_numbers_that_are_huge_or_not_ascii_are_ignored(
+def test_query_numbers_that_are_huge_or_not_ascii_get_a_plain_400(
     app: Starlette, clean_db: Engine, world: World, clients: ExitStack
 ) -> None:
     admin, _ = client_as(clients, app, clean_db, world, "admin")
-    for query in (f"page={HUGE}", "page=²", "page=١٢", "page=" + "9" * 5000):
-        assert admin.get(f"/organisations?{query}").status_code == 200, query
-        assert admin.get(f"/audit?{query}").status_code == 200, query
+    for query in (f"page={HUGE}", "page=²", "page=١٢", "page=" + "9" * 5000, "page=0"):
+        for path in ("/organisations", "/audit"):
+            response = admin.get(f"{path}?{query}")
+            assert response.status_code == 400, (path, query)
+            assert "The page number must be a whole number" in response.text
     for query in (f"organisation_id={HUGE}", "organisation_id=²", "organisation_id=-1"):
-        assert admin.get(f"/audit?{query}").status_code == 200, query
+        response = admin.get(f"/audit?{query}")
+        assert response.status_code == 400, query
+        assert "The organisation must be given by its number" in response.text
+    assert admin.get("/audit?page=&organisation_id=").status_code == 200, "empty means none"
+    assert admin.get("/organisations?page=2").status_code == 200
 
 
 def test_unicode_digits_and_huge_numbers_in_answers_are_refused_plainly(

@@ -91,10 +91,23 @@ def test_organisation_users_may_opt_in_and_out(
     with TestClient(app, follow_redirects=False) as client:
         sign_in(client, "respondent_a@test.example")
         assert client.get("/dashboard").status_code == 200, "no second factor required"
-        set_up(client)
+        _secret, codes = set_up(client)
         account = client.get("/account")
         assert "Turn off two-step verification" in account.text
-        off = client.post("/account/two-factor/off", data={"csrf_token": csrf_from(account.text)})
+        token = csrf_from(account.text)
+        for code, message in (
+            ("", "Enter the code from the authenticator app you use now"),
+            ("123456", "The code from your current authenticator app is not correct"),
+        ):
+            refused = client.post(
+                "/account/two-factor/off", data={"csrf_token": token, "current_code": code}
+            )
+            assert refused.status_code == 400 and message in refused.text, code
+        with session_scope(clean_db, write=False) as db:
+            assert db.get(User, world.people["respondent_a"].user_id).totp_enabled
+        off = client.post(
+            "/account/two-factor/off", data={"csrf_token": token, "current_code": codes[0]}
+        )
         assert off.status_code == 303
     with session_scope(clean_db, write=False) as db:
         assert not db.get(User, world.people["respondent_a"].user_id).totp_enabled
