@@ -44,6 +44,10 @@ class Settings:
     var_dir: Path
     questionnaires_dir: Path
     embedded_worker: bool
+    evidence_max_file_mb: int = 20
+    evidence_max_request_mb: int = 100
+    evidence_stale_years: int = 3
+    evidence_scrutineer_download: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -83,6 +87,10 @@ class Settings:
             # The embedded default (SQLite, one machine) sends email from inside the web app;
             # with PostgreSQL the worker is its own process (`audit-portal worker`).
             embedded_worker=env.boolean("EMBEDDED_WORKER", database_url.startswith("sqlite")),
+            evidence_max_file_mb=env.integer("EVIDENCE_MAX_FILE_MB", 20, low=1, high=1024),
+            evidence_max_request_mb=env.integer("EVIDENCE_MAX_REQUEST_MB", 100, low=1, high=4096),
+            evidence_stale_years=env.integer("EVIDENCE_STALE_YEARS", 3, low=1, high=50),
+            evidence_scrutineer_download=env.boolean("EVIDENCE_SCRUTINEER_DOWNLOAD", False),
         )
 
 

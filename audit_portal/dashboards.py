@@ -7,11 +7,12 @@ actions of all the returns shown are read together, never one return at a time).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, col, select
 
+from audit_portal.challenges.issuing import open_challenges
 from audit_portal.followups.records import state_of
 from audit_portal.followups.rules import FollowUpState
 from audit_portal.models import (
@@ -20,6 +21,7 @@ from audit_portal.models import (
     Answer,
     Campaign,
     CampaignStatus,
+    EvidenceChallenge,
     FollowUp,
     Organisation,
     Return,
@@ -50,6 +52,8 @@ class ReturnCard:
 class OrganisationDashboard:
     organisations: list[Organisation]
     cards: list[ReturnCard]
+    # issued evidence challenges awaiting these organisations' evidence, soonest due first
+    challenges: list[tuple[EvidenceChallenge, Organisation, Campaign]] = field(default_factory=list)
 
 
 def organisation_dashboard(
@@ -113,4 +117,4 @@ def organisation_dashboard(
                 open_actions,
             )
         )
-    return OrganisationDashboard(organisations, cards)
+    return OrganisationDashboard(organisations, cards, open_challenges(db, ids))

@@ -39,6 +39,9 @@ class Permission(StrEnum):
     CHALLENGES_MANAGE = "challenges.manage"  # issue challenges, review evidence, record outcomes
     CHALLENGE_RESPOND = "challenge.respond"  # scoped: upload evidence, explain, submit
     CHALLENGE_VIEW = "challenge.view"  # scoped: see a challenge, its outcomes; download evidence
+    # scoped: download an evidence file; the scrutineer only where EVIDENCE_SCRUTINEER_DOWNLOAD
+    # is on (the download route checks the setting: challenges.files.may_download)
+    EVIDENCE_DOWNLOAD = "evidence.download"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ RULES: Mapping[Permission, Rule] = {
     Permission.CHALLENGES_MANAGE: Rule(partnership_roles=ADMIN_QA),
     Permission.CHALLENGE_RESPOND: Rule(organisation_roles=MEMBERS),
     Permission.CHALLENGE_VIEW: Rule(partnership_roles=ADMIN_QA, organisation_roles=MEMBERS),
+    Permission.EVIDENCE_DOWNLOAD: Rule(partnership_roles=OVERSIGHT, organisation_roles=MEMBERS),
 }
 
 

@@ -8,7 +8,8 @@ unique index makes the second insert wait for the first and then fail, on SQLite
 lock lets one run in at a time. Each reminder is tried in its own savepoint, so one skipped
 reminder does not undo the others.
 
-Evidence-challenge deadlines join here once evidence challenges are stored.
+Evidence challenges that are issued and not yet submitted are reminded 7 days before their due
+date and on it (a due date QA extends gives new keys, so the new schedule starts afresh).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from audit_portal.followups.records import state_of
 from audit_portal.followups.reminders import (
     Reminder,
     campaign_closing_reminders,
+    challenge_deadline_reminders,
     follow_up_reminders,
     reminder_body,
     reminder_subject,
@@ -36,6 +38,7 @@ from audit_portal.mail import send_email
 from audit_portal.models import (
     Campaign,
     CampaignStatus,
+    EvidenceChallenge,
     FollowUp,
     Organisation,
     ReminderSent,
@@ -43,6 +46,7 @@ from audit_portal.models import (
     ReturnStatus,
     Role,
 )
+from audit_portal.models.dipsamples import ChallengeStage
 
 EVERYONE = (Role.RESPONDENT, Role.SIGNATORY)
 OUTSTANDING = (ReturnStatus.NOT_STARTED, ReturnStatus.IN_PROGRESS, ReturnStatus.RETURNED)
@@ -95,6 +99,7 @@ def queue_reminders(
 def due_reminders(db: Session, settings: Settings, today: date) -> Iterator[DueReminder]:
     yield from _campaign_closing(db, settings, today)
     yield from _follow_ups(db, settings, today)
+    yield from _challenges(db, settings, today)
 
 
 def _campaign_closing(db: Session, settings: Settings, today: date) -> Iterator[DueReminder]:
@@ -143,6 +148,28 @@ def _follow_ups(db: Session, settings: Settings, today: date) -> Iterator[DueRem
             yield DueReminder(
                 reminder, org, what, f"{settings.base_url}/returns/{ret.id}/follow-up"
             )
+
+
+def _challenges(db: Session, settings: Settings, today: date) -> Iterator[DueReminder]:
+    rows = db.exec(
+        select(EvidenceChallenge, Campaign, Organisation)
+        .join(Return, col(Return.id) == EvidenceChallenge.return_id)
+        .join(Campaign, col(Campaign.id) == Return.campaign_id)
+        .join(Organisation, col(Organisation.id) == EvidenceChallenge.organisation_id)
+        .where(
+            EvidenceChallenge.stage == ChallengeStage.ISSUED.value,
+            col(EvidenceChallenge.due_on) >= today,
+            col(EvidenceChallenge.due_on) <= today + LOOK_AHEAD,
+        )
+        .order_by(col(EvidenceChallenge.id))
+    ).all()
+    for challenge, campaign, org in rows:
+        assert challenge.due_on is not None
+        for reminder in challenge_deadline_reminders(
+            challenge.due_on, today, submitted=False, target_key=f"challenge:{challenge.id}"
+        ):
+            what = f"evidence the partnership asked for ({campaign.title})"
+            yield DueReminder(reminder, org, what, f"{settings.base_url}/challenges/{challenge.id}")
 
 
 def _already_queued(db: Session, reminder: Reminder) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from audit_portal.accounts.passwords import hash_password
@@ -22,6 +23,7 @@ from audit_portal.db import session_scope
 from audit_portal.models import (
     Action,
     Campaign,
+    DipSample,
     FollowUp,
     FollowUpSubmission,
     Membership,
@@ -34,6 +36,7 @@ from audit_portal.models import (
     saved_id,
     utcnow,
 )
+from audit_portal.sampling import SampleSpec, spec_to_dict
 from audit_portal.web import csrf
 
 PASSWORD = "correct horse battery staple"
@@ -168,7 +171,29 @@ def add_action_and_submission(engine: Engine, world: World) -> dict[int, int]:
                     content={"actions": []},
                 )
             )
+        add_matrix_sample(db, world)
     return actions
+
+
+# A dip sample of the world's campaign for the route matrix, under an id no sequence reaches on
+# either database (so it never meets an id the database hands out in the same test).
+MATRIX_SAMPLE_ID = 2_000_000_000
+
+
+def add_matrix_sample(db: Session, world: World) -> None:
+    db.add(
+        DipSample(
+            id=MATRIX_SAMPLE_ID,
+            campaign_id=world.campaign_id,
+            method="simple",
+            spec=spec_to_dict(SampleSpec(method="simple", size=1)),
+            seed=123456,
+            population_size=0,
+            filtered_size=0,
+            requested_size=1,
+            chosen_by_name="Test QA",
+        )
+    )
 
 
 def signed_in(client: TestClient, engine: Engine, persona: Persona, *, mfa: bool = True) -> str:

@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from audit_portal.web.guard import GuardedRoute
-from tests.personas import World
+from tests.challenge_builders import add_challenges  # noqa: F401  (the tests' builder)
+from tests.personas import MATRIX_SAMPLE_ID, World
 
 PERSONAS = ("respondent_a", "signatory_a", "respondent_b", "qa", "admin", "scrutineer", "no_roles")
 INFRASTRUCTURE = {"/static"}  # mounted files, no permission of their own
@@ -119,6 +120,20 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/returns/{return_id:id}/actions"): ADMIN_QA,
     ("POST", "/returns/{return_id:id}/actions"): ADMIN_QA,
     ("GET", "/campaigns/{campaign_id:id}/follow-ups"): OVERSIGHT,
+    ("GET", "/challenges/{challenge_id:id}/setup"): ADMIN_QA,
+    ("POST", "/challenges/{challenge_id:id}/setup"): ADMIN_QA,
+    ("POST", "/challenges/{challenge_id:id}/due-date"): ADMIN_QA,
+    ("GET", "/challenges/{challenge_id:id}"): ORGANISATION,
+    ("POST", "/challenges/{challenge_id:id}"): RETURN_EDIT,
+    ("POST", "/challenges/{challenge_id:id}/items/{item_id}/files"): RETURN_EDIT,
+    ("POST", "/challenges/{challenge_id:id}/pieces/{piece_id:id}/remove"): RETURN_EDIT,
+    ("POST", "/challenges/{challenge_id:id}/submit"): RETURN_EDIT,
+    ("GET", "/evidence/{piece_id:id}"): ORGANISATION,  # the scrutineer only by setting (off)
+    ("GET", "/campaigns/{campaign_id:id}/dip-samples"): OVERSIGHT,
+    ("GET", "/campaigns/{campaign_id:id}/dip-samples/new"): ADMIN_QA,
+    ("POST", "/campaigns/{campaign_id:id}/dip-samples/new"): ADMIN_QA,
+    ("GET", "/dip-samples/{sample_id:id}"): OVERSIGHT,
+    ("POST", "/dip-samples/{sample_id:id}/changes"): ADMIN_QA,
 }
 
 
@@ -128,7 +143,12 @@ def fill(
     user_id: int,
     world: World | None = None,
     actions: dict[int, int] | None = None,
+    challenges: dict[int, dict[str, int]] | None = None,
 ) -> str:
+    ids = (challenges or {}).get(organisation_id, {})
+    path = path.replace("{challenge_id:id}", str(ids.get("challenge_id", 0))).replace(
+        "{piece_id:id}", str(ids.get("piece_id", 0))
+    )
     if world is not None:
         path = (
             path.replace("{campaign_id:id}", str(world.campaign_id))
@@ -137,6 +157,7 @@ def fill(
             .replace("{revision:id}", "1")
             .replace("{round:id}", "1")
             .replace("{item_id}", "s175.1.1")
+            .replace("{sample_id:id}", str(MATRIX_SAMPLE_ID))
         )
     return (
         path.replace("{organisation_id:id}", str(organisation_id))
@@ -158,3 +179,11 @@ def declared_routes(app: Starlette) -> list[tuple[str, str, GuardedRoute]]:
         for method in sorted(route.methods - {"HEAD"}):
             found.append((method, route.path, route))
     return found
+
+
+# Scoped paths: a resource that belongs to one organisation (another's answers 404).
+SCOPED_PARAMETERS = ("{organisation_id", "{return_id", "{challenge_id", "{piece_id")
+
+
+def is_scoped_path(path: str) -> bool:
+    return any(p in path for p in SCOPED_PARAMETERS)

@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from audit_portal.challenges.files import max_request_bytes
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.db import create_db_engine, require_current_schema
 from audit_portal.web import (
@@ -19,10 +20,12 @@ from audit_portal.web import (
     audit_trail,
     campaigns,
     dashboard,
+    evidence,
     followups,
     imports,
     organisations,
     pages,
+    qa,
     questionnaires,
     returns,
     users,
@@ -32,7 +35,8 @@ from audit_portal.web.security import BodyLimitMiddleware, SecurityHeadersMiddle
 from audit_portal.web.templating import create_templates
 from audit_portal.worker import Worker
 
-MAX_BODY_BYTES = 25 * 1024 * 1024  # the largest evidence upload plus form fields
+MAX_BODY_BYTES = 25 * 1024 * 1024  # the largest form or import upload
+UPLOAD_FIELDS_SLACK = 1024 * 1024  # an evidence upload's text fields and part headers
 
 
 class PortalApp(Starlette):
@@ -79,9 +83,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
             *campaigns.routes,
             *returns.routes,
             *followups.routes,
+            *qa.routes,
+            *evidence.routes,
             Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
         ],
-        middleware=[Middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES, refuse=too_large)],
+        middleware=[
+            Middleware(
+                BodyLimitMiddleware,
+                limit=MAX_BODY_BYTES,
+                refuse=too_large,
+                # Evidence uploads have their own limit, enforced while streaming by the route.
+                wider=[(evidence.UPLOAD_PATH, max_request_bytes(settings) + UPLOAD_FIELDS_SLACK)],
+            )
+        ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

@@ -33,6 +33,7 @@ async def dashboard(request: Request) -> Response:
             "title": "Dashboard",
             "organisations": home.organisations,
             "cards": home.cards,
+            "challenges": home.challenges,
             "work": work,
         },
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from sqlmodel import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -24,6 +24,7 @@ from audit_portal import parsing  # noqa: F401  (registers the {name:id} route c
 from audit_portal.accounts import sessions
 from audit_portal.audit import AuditContext, security_event
 from audit_portal.db import RequestDatabase
+from audit_portal.evidence.upload import ParsedUpload
 from audit_portal.models import utcnow
 from audit_portal.policy import Actor, Permission, allows, is_scoped
 from audit_portal.web import csrf
@@ -45,6 +46,7 @@ class GuardedRoute(Route):
     mfa_exempt: bool
     scope: ScopeResolver | None
     keeper: TypingKeeper | None
+    upload: UploadReader | None
 
 
 def page(
@@ -58,8 +60,16 @@ def page(
     sessionless: bool = False,
     scope: ScopeResolver | None = None,
     keep_typing: TypingKeeper | None = None,
+    upload: UploadReader | None = None,
 ) -> GuardedRoute:
-    """Build a route. ``sessionless`` is for public machine endpoints such as /healthz."""
+    """Build a route. ``sessionless`` is for public machine endpoints such as /healthz.
+
+    ``upload`` is for routes that take files: a multipart body is then read by it (streamed
+    to disk within limits) instead of ``request.form()``, the CSRF token is checked from the
+    header before the body is read, or from the form's field before the endpoint runs, and the
+    spooled files are removed when the endpoint returns. The endpoint finds the parsed body in
+    ``request.state.upload``; a body that is not multipart goes the usual way.
+    """
     if sessionless and (permission is not Permission.PUBLIC or set(methods) - {"GET", "HEAD"}):
         raise ValueError("only public GET routes may skip the session")
 
@@ -70,7 +80,7 @@ def page(
         request.state.db = RequestDatabase(request.app.state.engine)
         try:
             return await _with_session(
-                request, endpoint, permission, mfa_exempt, scope, keep_typing
+                request, endpoint, permission, mfa_exempt, scope, keep_typing, upload
             )
         finally:
             await close_db(request)
@@ -80,6 +90,7 @@ def page(
     route.mfa_exempt = mfa_exempt
     route.scope = scope
     route.keeper = keep_typing
+    route.upload = upload
     return route
 
 
@@ -90,6 +101,7 @@ async def _with_session(
     mfa_exempt: bool,
     scope: ScopeResolver | None,
     keeper: TypingKeeper | None,
+    upload: UploadReader | None = None,
 ) -> Response:
     """Load the browser's session (writing only when it must), authorise, call, set cookies."""
     settings, now = request.app.state.settings, utcnow()
@@ -109,7 +121,9 @@ async def _with_session(
             request, lambda db: sessions.refresh(db, settings, token, now), write=True
         )
     _remember(request, loaded, settings.secret_key)
-    response = await _authorise_and_call(request, endpoint, permission, mfa_exempt, scope, keeper)
+    response = await _authorise_and_call(
+        request, endpoint, permission, mfa_exempt, scope, keeper, upload
+    )
     rotated = getattr(request.state, "session_rotated", False)
     if loaded.new_token and not rotated:
         set_session_cookie(request, response, loaded.new_token)
@@ -140,6 +154,7 @@ async def _authorise_and_call(
     mfa_exempt: bool,
     scope: ScopeResolver | None,
     keeper: TypingKeeper | None,
+    upload: UploadReader | None = None,
 ) -> Response:
     actor: Actor | None = request.state.actor
     if actor is None and permission is not Permission.PUBLIC:
@@ -155,6 +170,8 @@ async def _authorise_and_call(
         raise HTTPException(400, NUL_MESSAGE)
     if request.method not in UNSAFE:
         return await endpoint(request)
+    if upload is not None and _is_multipart(request):
+        return await _upload_and_call(request, endpoint, keeper, upload)
     form = await request.form(**FORM_LIMITS)
     try:
         if _has_nul(form.multi_items()):
@@ -166,6 +183,37 @@ async def _authorise_and_call(
         return await endpoint(request)
     finally:
         await form.close()  # uploaded files are spooled to temporary files: release them
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+async def _upload_and_call(
+    request: Request, endpoint: Endpoint, keeper: TypingKeeper | None, upload: UploadReader
+) -> Response:
+    """A file upload: CSRF checked before anything reaches the endpoint (and so storage)."""
+    record = request.state.web_session
+    secret_key = request.app.state.settings.secret_key
+    header = request.headers.get(csrf.HEADER)
+    if header is not None and not csrf.is_valid(secret_key, record.csrf_secret, header):
+        return await _csrf_failed(request, FormData(), keeper)
+    parsed = await upload(request)
+    if isinstance(parsed, Response):
+        return parsed  # refused while reading: too large, cut off, malformed
+    try:
+        pairs: list[tuple[str, str | UploadFile]] = [
+            (name, value) for name, values in parsed.fields.items() for value in values
+        ]
+        if _has_nul(pairs):
+            raise HTTPException(400, NUL_MESSAGE)
+        presented = header if header is not None else parsed.value(csrf.FIELD)
+        if not csrf.is_valid(secret_key, record.csrf_secret, presented):
+            return await _csrf_failed(request, FormData(pairs), keeper)
+        request.state.upload = parsed
+        return await endpoint(request)
+    finally:
+        parsed.cleanup()
 
 
 async def _organisation_id(request: Request, scope: ScopeResolver | None) -> int | None:
@@ -237,6 +285,9 @@ class KeptTyping:
 # For the few forms where what was typed matters to the person (their own answers): which of
 # the fields to show back, as text, never as a form that could send a forged request again.
 TypingKeeper = Callable[[Request, FormData], KeptTyping]
+# Reads a file upload's body (see ``page(upload=...)``): the parsed body, or the response that
+# refuses it (too large, cut off, malformed), having left nothing on disk.
+UploadReader = Callable[[Request], Awaitable["ParsedUpload | Response"]]
 
 
 async def _csrf_failed(request: Request, form: FormData, keeper: TypingKeeper | None) -> Response:

@@ -17,10 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from audit_portal import clock
+from audit_portal.challenges.issuing import challenge_for_return
 from audit_portal.followups import follow_up_due
 from audit_portal.followups.records import follow_up_for, follow_up_in_words, state_of
 from audit_portal.followups.rules import needs_follow_up
 from audit_portal.models import Action, Answer, AuditEvent, FollowUp, ReturnStatus, Submission
+from audit_portal.models.dipsamples import ChallengeStage
 from audit_portal.parsing import MAX_VERSION, parse_id, parse_int
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import Catalogue, current_catalogue
@@ -166,6 +168,11 @@ async def _overview(
         return previous, submissions_of(db, return_id), follow_up_for(db, return_id)
 
     previous, submissions, follow_up = await run_db(request, extras)
+    challenge = (
+        await run_db(request, lambda db: challenge_for_return(db, return_id))
+        if submissions
+        else None
+    )
     today = clock.today()
     readiness = the_return.readiness()
     tasks = the_return.task_list(readiness, today)
@@ -188,6 +195,8 @@ async def _overview(
             "reason": reason,
             "follow_up": follow_up,
             "follow_up_state": state_of(follow_up, today) if follow_up else None,
+            "challenge": challenge,
+            "challenge_stage": ChallengeStage(challenge.stage) if challenge else None,
             "can_add_action": allows(request.state.actor, Permission.FOLLOW_UP_REVIEW)
             and not the_return.editable
             and bool(submissions),

@@ -8,8 +8,10 @@ middleware included, so a 500 or a 413 carries the same headers as any page.
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
+from collections.abc import Sequence
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -76,19 +78,32 @@ class BodyLimitMiddleware:
     A declared Content-Length over the limit is refused before anything is read; a body that
     turns out larger while streaming stops being read at the limit (the error reaches the
     endpoint reading it, and the exception handlers turn it into the same page).
+
+    ``wider`` gives paths (whole-path patterns) a limit of their own: evidence uploads, whose
+    route enforces its own limits while streaming, with messages about the file.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, refuse: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        refuse: ASGIApp,
+        wider: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.limit = limit
         self.refuse = refuse
+        self.wider = tuple(wider)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
+        limit = next((n for p, n in self.wider if p.fullmatch(path)), self.limit)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > self.limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await self.refuse(scope, receive, send)
             return
         received = 0
@@ -98,7 +113,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise HTTPException(413, TOO_LARGE)
             return message
 

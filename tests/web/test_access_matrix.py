@@ -13,7 +13,15 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.personas import World, add_action_and_submission, csrf_from, signed_in
-from tests.routes import EXPECTED, PERSONAS, Access, declared_routes, fill
+from tests.routes import (
+    EXPECTED,
+    PERSONAS,
+    Access,
+    add_challenges,
+    declared_routes,
+    fill,
+    is_scoped_path,
+)
 
 
 def test_every_route_declares_a_permission_and_has_an_expectation(app: Starlette) -> None:
@@ -32,7 +40,8 @@ def test_route_access(
 ) -> None:
     expected = EXPECTED[(method, path)]
     actions = add_action_and_submission(clean_db, world)
-    scoped = ("{organisation_id" in path or "{return_id" in path) and expected.members
+    challenges = add_challenges(clean_db, world, app.state.settings)
+    scoped = is_scoped_path(path) and bool(expected.members)
     target = world.people["no_roles"].user_id
     cases = [("anonymous", world.org_a)] + [(p, world.org_a) for p in PERSONAS]
     if scoped:
@@ -43,7 +52,7 @@ def test_route_access(
                 token = csrf_from(client.get("/sign-in").text)
             else:
                 token = signed_in(client, clean_db, world.people[persona])
-            url = fill(path, org, target, world, actions)
+            url = fill(path, org, target, world, actions, challenges)
             if method == "GET":
                 response = client.get(url)
             else:

@@ -10,9 +10,10 @@ from starlette.testclient import TestClient
 
 from audit_portal.db import session_scope
 from audit_portal.models import Answer, AuditEvent, Membership
+from audit_portal.policy import Permission
 from audit_portal.web.guard import GuardedRoute
 from tests.personas import World, signed_in
-from tests.routes import fill
+from tests.routes import add_challenges, fill
 
 
 def unsafe_routes(app: Starlette) -> list[str]:
@@ -31,17 +32,31 @@ def test_there_are_state_changing_routes_to_check(app: Starlette) -> None:
 def test_every_state_changing_route_checks_the_token(
     app: Starlette, clean_db: Engine, world: World, token: str | None
 ) -> None:
+    challenges = add_challenges(clean_db, world, app.state.settings)
+    members_only = {
+        r.path
+        for r in app.routes
+        if isinstance(r, GuardedRoute) and r.permission is Permission.CHALLENGE_RESPOND
+    }
     for path in unsafe_routes(app):
         with TestClient(app, follow_redirects=False) as client:
-            editing_a_return = "/returns/" in path and not path.endswith(
-                ("/amend", "/accept", "/follow-up/review", "}/actions")
-            )
+            editing_a_return = (
+                "/returns/" in path
+                and not path.endswith(("/amend", "/accept", "/follow-up/review", "}/actions"))
+            ) or path in members_only
             signed_in(
                 client, clean_db, world.people["signatory_a" if editing_a_return else "admin"]
             )
             data = {"name": "Kept value"} | ({"csrf_token": token} if token else {})
             response = client.post(
-                fill(path, world.org_a, world.people["no_roles"].user_id, world), data=data
+                fill(
+                    path,
+                    world.org_a,
+                    world.people["no_roles"].user_id,
+                    world,
+                    challenges=challenges,
+                ),
+                data=data,
             )
             assert response.status_code == 403, path
             assert "Your form could not be sent" in response.text, path

@@ -26,7 +26,7 @@ from audit_portal.config import PROJECT_ROOT
 from audit_portal.db import session_scope
 from audit_portal.models import AuditEvent
 from tests.personas import World, add_action_and_submission, csrf_from, signed_in
-from tests.routes import EXPECTED, fill
+from tests.routes import EXPECTED, add_challenges, fill
 
 HOSTILE = [
     "",
@@ -78,7 +78,9 @@ def query_parameter_names() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def form_field_names(app: Starlette, engine: Engine, world: World) -> tuple[str, ...]:
+def form_field_names(
+    app: Starlette, engine: Engine, world: World, challenges: dict | None = None
+) -> tuple[str, ...]:
     """Every form field any page shows to an administrator or the signatory of organisation A."""
     names: set[str] = set()
     for persona in ("admin", "signatory_a"):
@@ -86,7 +88,13 @@ def form_field_names(app: Starlette, engine: Engine, world: World) -> tuple[str,
             signed_in(client, engine, world.people[persona])
             for method, path in EXPECTED:
                 if method == "GET" and "{token}" not in path:
-                    url = fill(path, world.org_a, world.people["no_roles"].user_id, world)
+                    url = fill(
+                        path,
+                        world.org_a,
+                        world.people["no_roles"].user_id,
+                        world,
+                        challenges=challenges,
+                    )
                     html = client.get(url).text
                     names |= set(re.findall(r'\bname="([A-Za-z0-9_\-\.]+)"', html))
     return tuple(sorted(names - {"csrf_token"}))
@@ -137,8 +145,9 @@ def test_hostile_input_never_gives_a_500(
     method: str, path: str, app: Starlette, clean_db: Engine, world: World
 ) -> None:
     actions = add_action_and_submission(clean_db, world)
-    fields = form_field_names(app, clean_db, world) if method != "GET" else ()
-    valid = fill(path, world.org_a, world.people["no_roles"].user_id, world, actions)
+    challenges = add_challenges(clean_db, world, app.state.settings)
+    fields = form_field_names(app, clean_db, world, challenges) if method != "GET" else ()
+    valid = fill(path, world.org_a, world.people["no_roles"].user_id, world, actions, challenges)
     persona = persona_for(method, path)
 
     @settings(

@@ -27,7 +27,7 @@ ROBOT = AuditContext(actor_id=None, actor_label="test")
 
 def emails(engine: Engine) -> list[OutboxEmail]:
     with session_scope(engine, write=False) as db:
-        return list(db.exec(select(OutboxEmail)))
+        return list(db.exec(select(OutboxEmail).order_by(OutboxEmail.id)))  # type: ignore[arg-type]
 
 
 def reminder_emails(engine: Engine) -> list[OutboxEmail]:
@@ -154,3 +154,74 @@ def test_the_command_says_what_it_queued_and_what_it_skipped(
     assert second.startswith("Queued 0 reminders (0 emails).")
     assert "Skipped 1 already queued by an earlier run." in second
     assert len(reminder_emails(clean_db)) == 2
+
+
+def test_evidence_challenge_reminders_7_days_before_and_on_the_due_date(
+    app: Starlette, settings: Settings, clean_db: Engine, world: World
+) -> None:
+    from tests.challenge_builders import issue_over_http, submitted_and_sampled
+
+    made = submitted_and_sampled(app, clean_db, world)
+    with clock.travel(date(2026, 4, 1)):
+        issue_over_http(app, clean_db, world, made.challenge_id, ["s175.1.1"], date(2026, 5, 15))
+    link = f"/challenges/{made.challenge_id}"
+
+    def challenge_emails() -> list[OutboxEmail]:
+        return [e for e in reminder_emails(clean_db) if link in e.body]
+
+    run_on(clean_db, settings, date(2026, 5, 7))
+    assert challenge_emails() == []
+    run_on(clean_db, settings, date(2026, 5, 8))
+    seven = challenge_emails()
+    assert {e.to_address for e in seven} == {
+        world.people["respondent_a"].email,
+        world.people["signatory_a"].email,
+    }
+    assert seven[0].subject == (
+        "Reminder: the evidence the partnership asked for (Schools audit 2026) "
+        "for Alpha Primary School is due by 15 May 2026"
+    )
+    assert f"http://127.0.0.1:8000{link}\n" in seven[0].body
+    run_on(clean_db, settings, date(2026, 5, 9))
+    assert len(challenge_emails()) == 2, "once per step however often the command runs"
+    run_on(clean_db, settings, date(2026, 5, 15))
+    assert challenge_emails()[-1].subject.endswith("is due today")
+    assert len(challenge_emails()) == 4
+    run_on(clean_db, settings, date(2026, 5, 16))
+    assert len(challenge_emails()) == 4, "no reminder after the due date"
+    with session_scope(clean_db, write=False) as db:
+        keys = [r.key for r in db.exec(select(ReminderSent)) if r.kind == "challenge-deadline"]
+    assert sorted(keys) == [
+        f"challenge-deadline:challenge:{made.challenge_id}:2026-05-15:7-days-before",
+        f"challenge-deadline:challenge:{made.challenge_id}:2026-05-15:due-date",
+    ]
+
+
+def test_no_challenge_reminder_once_the_evidence_is_submitted(
+    app: Starlette, settings: Settings, clean_db: Engine, world: World
+) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.challenge_builders import issue_over_http, submitted_and_sampled
+    from tests.personas import signed_in
+
+    made = submitted_and_sampled(app, clean_db, world)
+    cid = made.challenge_id
+    with clock.travel(date(2026, 4, 1)):
+        issue_over_http(app, clean_db, world, cid, ["s175.1.1"], date(2026, 5, 15))
+        with TestClient(app, follow_redirects=False) as client:
+            token = signed_in(client, clean_db, world.people["respondent_a"])
+            client.post(
+                f"/challenges/{cid}",
+                data={
+                    "csrf_token": token,
+                    "item-s175-1-1-explanation": "Minutes of 3 March",
+                    "item-s175-1-1-version": "0",
+                },
+            )
+            assert (
+                client.post(f"/challenges/{cid}/submit", data={"csrf_token": token}).status_code
+                == 303
+            )
+    run_on(clean_db, settings, date(2026, 5, 15))
+    assert [e for e in reminder_emails(clean_db) if f"/challenges/{cid}" in e.body] == []
