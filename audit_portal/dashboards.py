@@ -29,7 +29,7 @@ from audit_portal.models import (
     saved_id,
 )
 from audit_portal.questionnaires import Catalogue
-from audit_portal.returns.editing import assess_return
+from audit_portal.returns.editing import assess_return, can_edit
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def organisation_dashboard(
                 actions.get(saved_id(ret), []),
             )
             percent = readiness.percent
-            ready = readiness.ready and ReturnStatus(ret.status).editable
+            ready = readiness.ready and can_edit(ret, campaign)
         follow_up = follow_ups.get(saved_id(ret))
         open_actions = sum(
             1 for a in actions.get(saved_id(ret), []) if a.status == ActionStatus.OPEN

@@ -183,3 +183,15 @@ def two_ambers_form(
     versions = dict(re.findall(r'name="(item-[a-z0-9-]+-version)" value="(\d+)"', page))
     items = section_items(engine, world, "s175.1")
     return all_green(items, token, **overrides) | versions | extra
+
+
+def invite(client: TestClient, token: str, **fields: str):  # type: ignore[no-untyped-def]
+    """Invite Nia Newcomer through the People page (fields override the defaults)."""
+    data = {
+        "csrf_token": token,
+        "full_name": "Nia Newcomer",
+        "email": "Nia@School.example",
+        "role": "respondent",
+        **fields,
+    }
+    return client.post("/users/invite", data=data)

@@ -153,6 +153,11 @@ class Definition(_Strict):
     notes: str = ""  # why this version exists or changed, for the people who choose versions
 
     @property
+    def is_published(self) -> bool:
+        """Published versions are frozen and may be chosen for campaigns."""
+        return self.status == "published"
+
+    @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
 

@@ -44,7 +44,7 @@ def _questionnaire_choices(catalogue: Catalogue) -> list[SelectChoice]:
     return [
         SelectChoice(f"{d.key}/{d.version}", f"{d.title} (version {d.version})")
         for d in catalogue.definitions
-        if d.status == "published"
+        if d.is_published
     ]
 
 

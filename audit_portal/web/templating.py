@@ -12,10 +12,11 @@ from markupsafe import Markup
 
 from audit_portal import clock, wording
 from audit_portal.config import PROJECT_ROOT, Settings
-from audit_portal.models import CampaignStatus, EmailStatus, ReturnStatus, Role
+from audit_portal.models import ActionStatus, CampaignStatus, EmailStatus, ReturnStatus, Role
 from audit_portal.policy import Actor, Permission, allows
 from audit_portal.questionnaires.model import Item
 from audit_portal.returns.answers import field_prefix
+from audit_portal.returns.context import SectionStatus
 
 # The partnership-wide areas (by route name), each shown only to people the policy lets in.
 ADMIN_AREAS = (
@@ -27,7 +28,10 @@ ADMIN_AREAS = (
     ("outbox", "Outbox", Permission.OUTBOX_VIEW),
 )
 # Enums whose codes are stored as text: a template shows one as ``CampaignStatus(code) | label``.
-LABELLED_ENUMS = {enum.__name__: enum for enum in (CampaignStatus, EmailStatus, ReturnStatus, Role)}
+LABELLED_ENUMS = {
+    enum.__name__: enum
+    for enum in (ActionStatus, CampaignStatus, EmailStatus, ReturnStatus, Role, SectionStatus)
+}
 
 
 @jinja2.pass_context

@@ -18,21 +18,11 @@ from audit_portal.db import session_scope
 from audit_portal.mail.sender import deliver_due
 from audit_portal.models import AuditEvent, Membership, OutboxEmail, User, WebSession
 from audit_portal.web.app import create_app
+from tests.builders import invite
 from tests.personas import PASSWORD, World, csrf_from, signed_in
 from tests.smtp import free_port, smtp_server, with_smtp
 
 NEW_PASSWORD = "purple elephant marmalade"
-
-
-def invite(client: TestClient, token: str, **fields: str):  # type: ignore[no-untyped-def]
-    data = {
-        "csrf_token": token,
-        "full_name": "Nia Newcomer",
-        "email": "Nia@School.example",
-        "role": "respondent",
-        **fields,
-    }
-    return client.post("/users/invite", data=data)
 
 
 def last_link(engine: Engine, kind: str) -> str:

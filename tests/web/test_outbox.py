@@ -27,9 +27,9 @@ from audit_portal.mail import send_email
 from audit_portal.mail.sender import LEASE, MAX_ATTEMPTS, claim, deliver_due
 from audit_portal.models import OutboxEmail
 from audit_portal.web.app import create_app
+from tests.builders import invite
 from tests.personas import World, signed_in
 from tests.smtp import smtp_server, with_smtp
-from tests.web.test_invitations import invite
 
 
 def queue(engine: Engine, settings: Settings, count: int) -> list[int]:
