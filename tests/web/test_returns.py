@@ -489,3 +489,19 @@ def test_everyone_is_told_as_a_return_moves_on(
     assert len(accepted) == 2
     history = visible_text(client.get(f"/returns/{return_id}/submissions/2").text)
     assert "Returned for amendment" in history and "Say more about 1.1" in history
+
+
+def test_a_complete_return_is_not_offered_for_signing_once_its_campaign_has_closed(
+    respondent, clean_db: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    from audit_portal.models import Campaign, CampaignStatus
+
+    client, token, return_id = respondent
+    answer_everything(client, token, return_id, clean_db, world)
+    assert "Ready to sign" in visible_text(client.get("/dashboard").text)
+    with session_scope(clean_db, write=True) as db:
+        campaign = db.get(Campaign, db.get(Return, return_id).campaign_id)
+        campaign.status = CampaignStatus.CLOSED.value
+        db.add(campaign)
+    page = visible_text(client.get("/dashboard").text)
+    assert "Ready to sign" not in page and "In progress" in page
