@@ -32,6 +32,13 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 _BEGIN_MODE = "audit_portal_begin"
 
 
+# Each web request keeps one pooled connection for its whole life (see RequestDatabase), and
+# queues on the event loop for one of REQUEST_CONNECTIONS before it starts (web.context). The
+# rest of the pool is left for the worker's sender and reminders, which share the engine.
+POOL_SIZE, MAX_OVERFLOW = 10, 10
+REQUEST_CONNECTIONS = POOL_SIZE + MAX_OVERFLOW - 2
+
+
 def create_db_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
@@ -40,14 +47,23 @@ def create_db_engine(settings: Settings) -> Engine:
     # half an hour instead, and one that died with the server is thrown away on its first error
     # (SQLAlchemy invalidates the whole pool on a disconnect), so the next request reconnects.
     return create_engine(
-        settings.database_url, pool_pre_ping=False, pool_recycle=1800, pool_size=10, max_overflow=10
+        settings.database_url,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
     )
 
 
 def _sqlite_engine(database_url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        database_url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

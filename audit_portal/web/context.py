@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
@@ -11,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from audit_portal.db import RequestDatabase
+from audit_portal.db import REQUEST_CONNECTIONS, RequestDatabase
 from audit_portal.parsing import MAX_ID, parse_int
 from audit_portal.returns.listing import ReturnFilter
 
@@ -30,6 +32,24 @@ async def run_db(request: Request, fn: Callable[..., T], *args: Any, write: bool
     if database is None:  # outside a guarded route (an error page): a database of its own
         database = request.state.db = RequestDatabase(request.app.state.engine)
     return await run_in_threadpool(database.call, fn, *args, write=write)
+
+
+_slots: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+
+def connection_slots() -> asyncio.Semaphore:
+    """Requests queue here, on the event loop, for one of the pool's connections.
+
+    A request keeps its connection until it ends. Were it to wait for one in the thread pool
+    instead, the threads could all be taken by requests waiting for a connection while the
+    requests holding the connections wait for a thread: on deadline day the portal would hang
+    until the pool gave up. Waiting here costs no thread.
+    """
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(REQUEST_CONNECTIONS)
+    return slots
 
 
 async def close_db(request: Request) -> None:

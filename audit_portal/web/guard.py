@@ -28,7 +28,7 @@ from audit_portal.evidence.upload import ParsedUpload
 from audit_portal.models import utcnow
 from audit_portal.policy import Actor, Permission, allows, is_scoped
 from audit_portal.web import csrf
-from audit_portal.web.context import close_db, render, run_db
+from audit_portal.web.context import close_db, connection_slots, render, run_db
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # For a scoped permission on a resource below an organisation (a return, say): find the
@@ -77,13 +77,14 @@ def page(
         if sessionless:
             request.state.actor = None
             return await endpoint(request)
-        request.state.db = RequestDatabase(request.app.state.engine)
-        try:
-            return await _with_session(
-                request, endpoint, permission, mfa_exempt, scope, keep_typing, upload
-            )
-        finally:
-            await close_db(request)
+        async with connection_slots():
+            request.state.db = RequestDatabase(request.app.state.engine)
+            try:
+                return await _with_session(
+                    request, endpoint, permission, mfa_exempt, scope, keep_typing, upload
+                )
+            finally:
+                await close_db(request)
 
     route = GuardedRoute(path, guarded, methods=list(methods), name=name or endpoint.__name__)
     route.permission = permission
