@@ -48,6 +48,7 @@ class Settings:
     evidence_max_request_mb: int = 100
     evidence_stale_years: int = 3
     evidence_scrutineer_download: bool = False
+    report_suppression_threshold: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -91,6 +92,9 @@ class Settings:
             evidence_max_request_mb=env.integer("EVIDENCE_MAX_REQUEST_MB", 100, low=1, high=4096),
             evidence_stale_years=env.integer("EVIDENCE_STALE_YEARS", 3, low=1, high=50),
             evidence_scrutineer_download=env.boolean("EVIDENCE_SCRUTINEER_DOWNLOAD", False),
+            report_suppression_threshold=env.integer(
+                "REPORT_SUPPRESSION_THRESHOLD", 5, low=1, high=1000
+            ),
         )
 
 

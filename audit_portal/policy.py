@@ -42,6 +42,7 @@ class Permission(StrEnum):
     # scoped: download an evidence file; the scrutineer only where EVIDENCE_SCRUTINEER_DOWNLOAD
     # is on (the download route checks the setting: challenges.files.may_download)
     EVIDENCE_DOWNLOAD = "evidence.download"
+    REPORTS_VIEW = "reports.view"  # a campaign's aggregate report (read-only; no answer level)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ RULES: Mapping[Permission, Rule] = {
     Permission.CHALLENGE_RESPOND: Rule(organisation_roles=MEMBERS),
     Permission.CHALLENGE_VIEW: Rule(partnership_roles=ADMIN_QA, organisation_roles=MEMBERS),
     Permission.EVIDENCE_DOWNLOAD: Rule(partnership_roles=OVERSIGHT, organisation_roles=MEMBERS),
+    Permission.REPORTS_VIEW: Rule(partnership_roles=OVERSIGHT),
 }
 
 

@@ -23,6 +23,7 @@ from audit_portal.db import session_scope
 from audit_portal.models import (
     Action,
     Campaign,
+    ChallengeEvent,
     DipSample,
     FollowUp,
     FollowUpSubmission,
@@ -178,6 +179,7 @@ def add_action_and_submission(engine: Engine, world: World) -> dict[int, int]:
 # A dip sample of the world's campaign for the route matrix, under an id no sequence reaches on
 # either database (so it never meets an id the database hands out in the same test).
 MATRIX_SAMPLE_ID = 2_000_000_000
+MATRIX_EVENT_ID = 2_000_000_000  # a challenge event of the same campaign, likewise
 
 
 def add_matrix_sample(db: Session, world: World) -> None:
@@ -192,6 +194,14 @@ def add_matrix_sample(db: Session, world: World) -> None:
             filtered_size=0,
             requested_size=1,
             chosen_by_name="Test QA",
+        )
+    )
+    db.add(
+        ChallengeEvent(
+            id=MATRIX_EVENT_ID,
+            campaign_id=world.campaign_id,
+            held_on=date(2026, 4, 1),
+            attendees="Test QA",
         )
     )
 

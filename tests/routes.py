@@ -14,7 +14,7 @@ from starlette.routing import Mount
 
 from audit_portal.web.guard import GuardedRoute
 from tests.challenge_builders import add_challenges  # noqa: F401  (the tests' builder)
-from tests.personas import MATRIX_SAMPLE_ID, World
+from tests.personas import MATRIX_EVENT_ID, MATRIX_SAMPLE_ID, World
 
 PERSONAS = ("respondent_a", "signatory_a", "respondent_b", "qa", "admin", "scrutineer", "no_roles")
 INFRASTRUCTURE = {"/static"}  # mounted files, no permission of their own
@@ -128,12 +128,21 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/challenges/{challenge_id:id}/items/{item_id}/files"): RETURN_EDIT,
     ("POST", "/challenges/{challenge_id:id}/pieces/{piece_id:id}/remove"): RETURN_EDIT,
     ("POST", "/challenges/{challenge_id:id}/submit"): RETURN_EDIT,
+    ("GET", "/challenges/{challenge_id:id}/review"): ADMIN_QA,
+    ("POST", "/challenges/{challenge_id:id}/items/{item_id}/outcome"): ADMIN_QA,
     ("GET", "/evidence/{piece_id:id}"): ORGANISATION,  # the scrutineer only by setting (off)
     ("GET", "/campaigns/{campaign_id:id}/dip-samples"): OVERSIGHT,
     ("GET", "/campaigns/{campaign_id:id}/dip-samples/new"): ADMIN_QA,
     ("POST", "/campaigns/{campaign_id:id}/dip-samples/new"): ADMIN_QA,
     ("GET", "/dip-samples/{sample_id:id}"): OVERSIGHT,
     ("POST", "/dip-samples/{sample_id:id}/changes"): ADMIN_QA,
+    ("GET", "/campaigns/{campaign_id:id}/challenge-events"): OVERSIGHT,
+    ("GET", "/campaigns/{campaign_id:id}/challenge-events/new"): ADMIN_QA,
+    ("POST", "/campaigns/{campaign_id:id}/challenge-events/new"): ADMIN_QA,
+    ("GET", "/challenge-events/{event_id:id}"): OVERSIGHT,
+    ("GET", "/challenge-events/{event_id:id}/edit"): ADMIN_QA,
+    ("POST", "/challenge-events/{event_id:id}/edit"): ADMIN_QA,
+    ("GET", "/campaigns/{campaign_id:id}/report"): OVERSIGHT,
 }
 
 
@@ -158,6 +167,7 @@ def fill(
             .replace("{round:id}", "1")
             .replace("{item_id}", "s175.1.1")
             .replace("{sample_id:id}", str(MATRIX_SAMPLE_ID))
+            .replace("{event_id:id}", str(MATRIX_EVENT_ID))
         )
     return (
         path.replace("{organisation_id:id}", str(organisation_id))

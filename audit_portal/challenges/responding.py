@@ -19,8 +19,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext, record
+from audit_portal.challenges import notices
 from audit_portal.challenges.files import storage_key, stored_name
-from audit_portal.challenges.issuing import ChallengeError, ChallengeNotFound, lock_challenge
+from audit_portal.challenges.issuing import (
+    ChallengeError,
+    ChallengeNotFound,
+    challenged_items,
+    load_challenge,
+    lock_challenge,
+)
+from audit_portal.config import Settings
 from audit_portal.evidence import Detected, Storage, detect, placeholder_reason
 from audit_portal.evidence.storage import file_sha256
 from audit_portal.models import (
@@ -362,9 +370,10 @@ def unanswered(db: Session, challenge_id: int) -> list[ChallengedItem]:
 
 
 def submit_evidence(
-    db: Session, ctx: AuditContext, challenge_id: int, today: date
+    db: Session, settings: Settings, ctx: AuditContext, challenge_id: int, today: date
 ) -> EvidenceChallenge:
-    """Freeze the evidence: every challenged item needs a file or an explanation."""
+    """Freeze the evidence: every challenged item needs a file or an explanation. The QA
+    sub-group is emailed that it is ready to review."""
     challenge = _open_for_change(db, challenge_id, today)
     missing = unanswered(db, challenge_id)
     if missing:
@@ -387,6 +396,11 @@ def submit_evidence(
         organisation_id=challenge.organisation_id,
         old={"stage": ChallengeStage.ISSUED.value},
         new={"stage": ChallengeStage.SUBMITTED.value},
+    )
+    found = load_challenge(db, challenge_id)
+    count = len(challenged_items(db, challenge_id))
+    notices.evidence_submitted(
+        db, settings, challenge_id, found.organisation, found.campaign, count
     )
     return challenge
 

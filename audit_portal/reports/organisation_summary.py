@@ -18,7 +18,7 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from audit_portal.followups.rules import ActionProgress
 from audit_portal.models import Action, ActionStatus
-from audit_portal.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL, a4_document
+from audit_portal.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL, a4_document, para
 from audit_portal.questionnaires.model import Definition
 from audit_portal.returns.answers import AnswerData
 from audit_portal.scoring import Score
@@ -36,6 +36,21 @@ class ActionLine:
 
 
 @dataclass(frozen=True)
+class OutcomeLine:
+    """The QA sub-group's outcome for one challenged item, beside what the organisation said."""
+
+    item_id: str
+    prompt: str
+    self_rating: str  # as submitted, e.g. "Fully in place"
+    self_rag: str | None
+    moderated_rating: str
+    moderated_rag: str | None
+    outcome: str  # "Partly substantiated"
+    comment: str = ""
+    action: str = ""  # the required action it added, if any
+
+
+@dataclass(frozen=True)
 class OrganisationSummary:
     organisation: str
     partnership: str
@@ -49,6 +64,7 @@ class OrganisationSummary:
     follow_up_due: date | None
     signed: str  # "Signed by ... on ..." or "Not yet submitted"
     follow_up: str = ""  # the follow-up's state in words, e.g. "Overdue (10 days)"
+    outcomes: tuple[OutcomeLine, ...] = ()  # evidence challenge outcomes, once reviewed
 
 
 def build_summary(
@@ -64,6 +80,7 @@ def build_summary(
     follow_up_due: date | None,
     signed: str,
     follow_up: str = "",
+    outcomes: Sequence[OutcomeLine] = (),
 ) -> OrganisationSummary:
     scale = definition.rating_scale
     lines = []
@@ -100,6 +117,7 @@ def build_summary(
         follow_up_due=follow_up_due,
         signed=signed,
         follow_up=follow_up,
+        outcomes=tuple(outcomes),
     )
 
 
@@ -181,5 +199,43 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
         ]
     if summary.follow_up:
         story.append(p(f"Six-month follow-up: {summary.follow_up}."))
+    if summary.outcomes:
+        story += _outcomes_story(summary.outcomes)
     doc.build(story)
     return buffer.getvalue()
+
+
+def _outcomes_story(outcomes: Sequence[OutcomeLine]) -> list:
+    """The evidence challenge's outcomes: a table whose long rows split across pages."""
+    p = lambda text, style=BODY: Paragraph(escape(text), style)  # noqa: E731
+    rows: list[list] = [
+        [p("Item"), p("You rated it"), p("Moderated rating"), p("Outcome and comment")]
+    ]
+    for line in outcomes:
+        result = [p(line.outcome)]
+        if line.comment:
+            result.append(para(line.comment))
+        if line.action:
+            result.append(para(f"Required action: {line.action}"))
+        rows.append(
+            [
+                [p(line.item_id), p(line.prompt, SMALL)],
+                p(line.self_rating),
+                p(line.moderated_rating),
+                result,
+            ]
+        )
+    table = Table(rows, colWidths=[55 * mm, 28 * mm, 28 * mm, None], repeatRows=1, splitInRow=1)
+    table.setStyle(
+        TableStyle([("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    )
+    return [
+        Spacer(0, 4 * mm),
+        p("Evidence challenge", H2),
+        p(
+            "The partnership's quality assurance group asked for the evidence for these items "
+            "and recorded an outcome and a moderated rating for each. Your submitted return "
+            "is unchanged."
+        ),
+        table,
+    ]

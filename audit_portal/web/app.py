@@ -19,6 +19,8 @@ from audit_portal.web import (
     accounts,
     audit_trail,
     campaigns,
+    challenge_events,
+    challenge_review,
     dashboard,
     evidence,
     followups,
@@ -27,6 +29,7 @@ from audit_portal.web import (
     pages,
     qa,
     questionnaires,
+    reports,
     returns,
     users,
 )
@@ -85,6 +88,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
             *followups.routes,
             *qa.routes,
             *evidence.routes,
+            *challenge_review.routes,
+            *challenge_events.routes,
+            *reports.routes,
             Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
         ],
         middleware=[

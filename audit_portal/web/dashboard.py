@@ -7,8 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit_portal import clock
+from audit_portal.campaigns import list_campaigns
 from audit_portal.dashboards import OrganisationDashboard, organisation_dashboard
 from audit_portal.followups.dashboard import PartnershipWork, partnership_work
+from audit_portal.models import Campaign
 from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import current_catalogue
 from audit_portal.web.context import render, run_db
@@ -20,12 +22,17 @@ async def dashboard(request: Request) -> Response:
     ids = list(actor.organisation_roles)
     catalogue = current_catalogue(request.app.state.settings.questionnaires_dir)
     partnership = allows(actor, Permission.FOLLOW_UP_REVIEW)
+    reports = allows(actor, Permission.REPORTS_VIEW)
 
-    def load(db: Session) -> tuple[OrganisationDashboard, PartnershipWork | None]:
+    def load(db: Session) -> tuple[OrganisationDashboard, PartnershipWork | None, list[Campaign]]:
         home = organisation_dashboard(db, catalogue, ids, today)
-        return home, partnership_work(db, today) if partnership else None
+        return (
+            home,
+            partnership_work(db, today) if partnership else None,
+            list_campaigns(db) if reports else [],
+        )
 
-    home, work = await run_db(request, load)
+    home, work, campaigns = await run_db(request, load)
     return render(
         request,
         "pages/dashboard.html",
@@ -35,6 +42,8 @@ async def dashboard(request: Request) -> Response:
             "cards": home.cards,
             "challenges": home.challenges,
             "work": work,
+            "report_campaigns": campaigns,
+            "show_reports": reports,
         },
     )
 

@@ -63,6 +63,12 @@ from audit_portal.challenges.responding import (
     submit_evidence,
     unanswered,
 )
+from audit_portal.challenges.review import (
+    ChallengeOutcomes,
+    challenge_outcomes,
+    outcome_line,
+    review_refused,
+)
 from audit_portal.evidence import FileRefused, ParsedUpload, UploadError, parse_upload
 from audit_portal.evidence.filenames import content_disposition, download_name
 from audit_portal.evidence.sizes import describe_size
@@ -258,15 +264,18 @@ async def _challenge_page(
     settings, actor = request.app.state.settings, request.state.actor
     years = settings.evidence_stale_years
 
-    def load(db: Session) -> tuple[ChallengeRecord, list[ChallengedItem], dict]:
+    def load(
+        db: Session,
+    ) -> tuple[ChallengeRecord, list[ChallengedItem], dict, ChallengeOutcomes]:
         record = load_challenge(db, challenge_id)
         return (
             record,
             challenged_items(db, challenge_id),
             pieces_by_item(db, challenge_id, today, years),
+            challenge_outcomes(db, challenge_id),
         )
 
-    record, items, pieces = await run_db(request, load)
+    record, items, pieces, found = await run_db(request, load)
     org_id = saved_id(record.organisation)
     manage = allows(actor, Permission.CHALLENGES_MANAGE)
     if record.stage is ChallengeStage.DRAFT:
@@ -277,6 +286,14 @@ async def _challenge_page(
     lines = _lines(definition, items, pieces)
     member = allows(actor, Permission.CHALLENGE_RESPOND, org_id)
     blocked = change_refused(record.challenge, today)
+    # The organisation reads the outcomes once every item has one; QA reads them as they come.
+    show_outcomes = manage or record.stage is ChallengeStage.REVIEWED
+    outcomes = {}
+    for c in items:
+        outcome = found.outcomes.get(saved_id(c)) if show_outcomes else None
+        if outcome is not None:
+            action = found.actions.get(outcome.action_id or 0)
+            outcomes[saved_id(c)] = outcome_line(definition, c, outcome, action)
     return render(
         request,
         "evidence/challenge.html",
@@ -287,6 +304,8 @@ async def _challenge_page(
             "can_respond": member and blocked is None,
             "blocked": blocked if member else None,
             "can_manage": manage,
+            "can_review": manage and review_refused(record.challenge) is None,
+            "outcomes": outcomes,
             "can_download": may_download(actor, org_id, settings),
             "typed": typed or {},
             "item_errors": item_errors or {},
@@ -493,7 +512,12 @@ async def submit(request: Request) -> Response:
         clock.today(),
     )
     try:
-        await run_db(request, lambda db: submit_evidence(db, ctx, challenge_id, today), write=True)
+        settings = request.app.state.settings
+        await run_db(
+            request,
+            lambda db: submit_evidence(db, settings, ctx, challenge_id, today),
+            write=True,
+        )
     except ChallengeError as refused:
         missing = await run_db(request, lambda db: unanswered(db, challenge_id))
         if not missing:

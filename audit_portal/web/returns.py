@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from audit_portal import clock
 from audit_portal.challenges.issuing import challenge_for_return
+from audit_portal.challenges.review import outcome_lines, reviewed_outcomes
 from audit_portal.followups import follow_up_due
 from audit_portal.followups.records import follow_up_for, follow_up_in_words, state_of
 from audit_portal.followups.rules import needs_follow_up
@@ -168,10 +169,13 @@ async def _overview(
         return previous, submissions_of(db, return_id), follow_up_for(db, return_id)
 
     previous, submissions, follow_up = await run_db(request, extras)
-    challenge = (
-        await run_db(request, lambda db: challenge_for_return(db, return_id))
+    challenge, outcomes = (
+        await run_db(
+            request,
+            lambda db: (challenge_for_return(db, return_id), reviewed_outcomes(db, return_id)),
+        )
         if submissions
-        else None
+        else (None, [])
     )
     today = clock.today()
     readiness = the_return.readiness()
@@ -197,6 +201,7 @@ async def _overview(
             "follow_up_state": state_of(follow_up, today) if follow_up else None,
             "challenge": challenge,
             "challenge_stage": ChallengeStage(challenge.stage) if challenge else None,
+            "outcomes": outcome_lines(the_return.definition, outcomes),
             "can_add_action": allows(request.state.actor, Permission.FOLLOW_UP_REVIEW)
             and not the_return.editable
             and bool(submissions),
@@ -465,10 +470,20 @@ async def autosave_item(request: Request) -> Response:
             "errors": outcome.errors.get(item.id, {}),
             "conflict": scale_of(answer_fields(conflict)) if conflict is not None else None,
             "needs": saved.needs,
+            "hint_fields": _hint_fields(item, saved.scale),
             "version": outcome.version(item.id),
         },
         block="autosave_status",
     )
+
+
+def _hint_fields(item: Item, scale: RatingScale) -> tuple[str, ...]:
+    """The fields of an item's page that carry a "Still needed" hint (see _item.html): the
+    autosave refreshes each of them, emptying the ones whose need was met."""
+    if item.kind != "rating":
+        return ()
+    reason = scale.not_applicable is not None and scale.not_applicable.reason_required
+    return ("narrative", "actions") + (("na-reason",) if reason else ())
 
 
 # --- check, sign, submissions ---------------------------------------------------------------------
@@ -706,8 +721,13 @@ async def summary(request: Request) -> Response:
     """The organisation's own summary (page or PDF): the latest submission, or the draft so far."""
     the_return = await load_context(request)
     return_id = the_return.return_id
-    submissions, follow_up = await run_db(
-        request, lambda db: (submissions_of(db, return_id), follow_up_for(db, return_id))
+    submissions, follow_up, outcomes = await run_db(
+        request,
+        lambda db: (
+            submissions_of(db, return_id),
+            follow_up_for(db, return_id),
+            reviewed_outcomes(db, return_id),
+        ),
     )
     latest = submissions[-1] if submissions and not the_return.editable else None
     readiness = the_return.readiness()
@@ -732,6 +752,7 @@ async def summary(request: Request) -> Response:
         follow_up_due=due,
         signed=signed,
         follow_up=follow_up_in_words(follow_up, clock.today()) if follow_up else "",
+        outcomes=outcome_lines(the_return.definition, outcomes),
     )
     if request.url.path.endswith(".pdf"):
         filename = f"safeguarding-summary-{return_id}.pdf"

@@ -12,7 +12,14 @@ from markupsafe import Markup
 
 from audit_portal import clock, wording
 from audit_portal.config import PROJECT_ROOT, Settings
-from audit_portal.models import ActionStatus, CampaignStatus, EmailStatus, ReturnStatus, Role
+from audit_portal.models import (
+    ActionStatus,
+    CampaignStatus,
+    ChallengeStage,
+    EmailStatus,
+    ReturnStatus,
+    Role,
+)
 from audit_portal.policy import Actor, Permission, allows
 from audit_portal.questionnaires.model import Item
 from audit_portal.returns.answers import field_prefix
@@ -30,7 +37,15 @@ ADMIN_AREAS = (
 # Enums whose codes are stored as text: a template shows one as ``CampaignStatus(code) | label``.
 LABELLED_ENUMS = {
     enum.__name__: enum
-    for enum in (ActionStatus, CampaignStatus, EmailStatus, ReturnStatus, Role, SectionStatus)
+    for enum in (
+        ActionStatus,
+        CampaignStatus,
+        ChallengeStage,
+        EmailStatus,
+        ReturnStatus,
+        Role,
+        SectionStatus,
+    )
 }
 
 

@@ -1,0 +1,86 @@
+"""A campaign's report for QA, administrators and the scrutineer: read-only figures.
+
+The filters are plain query parameters, so every view can be bookmarked and works without
+JavaScript; with htmx the filter form swaps only the results region (the same template's
+``results`` block). Endpoints parse, call one domain function (``reports.campaign_report``),
+render.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from audit_portal import clock
+from audit_portal.campaigns import get_campaign
+from audit_portal.policy import Permission, allows
+from audit_portal.questionnaires import current_catalogue
+from audit_portal.reports.campaign_report import (
+    FILTER_LABELS,
+    UnknownFilter,
+    campaign_report,
+    check_filters,
+    filter_choices,
+)
+from audit_portal.reports.queries import ReportFilters
+from audit_portal.web.context import render, run_db
+from audit_portal.web.guard import page
+
+MAX_FILTER = 100  # longer than any real value: a longer one is simply not a value
+
+
+def _filters(request: Request) -> ReportFilters:
+    q = request.query_params
+    return ReportFilters(**{name: q.get(name, "").strip()[:MAX_FILTER] for name in FILTER_LABELS})
+
+
+async def campaign_report_page(request: Request) -> Response:
+    campaign_id = request.path_params["campaign_id"]
+    settings = request.app.state.settings
+    catalogue = current_catalogue(settings.questionnaires_dir)
+    filters, today = _filters(request), clock.today()
+    threshold = settings.report_suppression_threshold
+
+    def load(db: Session) -> tuple:
+        campaign = get_campaign(db, campaign_id)
+        choices = filter_choices(db)
+        try:
+            check_filters(filters, choices)
+        except UnknownFilter as problem:
+            return campaign, choices, None, problem.problems
+        report = campaign_report(db, catalogue, campaign, filters, today, threshold)
+        return campaign, choices, report, {}
+
+    campaign, choices, report, problems = await run_db(request, load)
+    fragment = request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    context = {
+        "title": f"Report: {campaign.title}",
+        "campaign": campaign,
+        "report": report,
+        "filters": filters,
+        "choices": choices,
+        "labels": FILTER_LABELS,
+        "problems": problems,
+        "answer_links": allows(request.state.actor, Permission.RETURN_REVIEW),
+        "can_open_campaign": allows(request.state.actor, Permission.CAMPAIGNS_VIEW),
+    }
+    return render(
+        request,
+        "reports/report.html",
+        context,
+        # htmx 2 swaps only 2xx responses: the fragment carries its error message with a 200
+        status_code=400 if problems and not fragment else 200,
+        block="results" if fragment else None,
+    )
+
+
+routes = [
+    page(
+        "/campaigns/{campaign_id:id}/report",
+        campaign_report_page,
+        permission=Permission.REPORTS_VIEW,
+    ),
+]
