@@ -68,6 +68,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/organisations/new"): ADMIN,
     ("GET", "/organisations/import"): ADMIN,
     ("POST", "/organisations/import"): ADMIN,
+    ("GET", "/campaigns/import"): ADMIN,
+    ("POST", "/campaigns/import"): ADMIN,
     ("GET", "/organisations/{organisation_id:id}"): ORGANISATION,
     ("GET", "/organisations/{organisation_id:id}/edit"): ADMIN,
     ("POST", "/organisations/{organisation_id:id}/edit"): ADMIN,
