@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -24,30 +25,43 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUDIT_PORTAL_VAR_DIR", str(settings.var_dir))
 
 
-def test_seed_demo_adds_a_partnership_once(
+def test_seed_demo_adds_the_county_once(
     env: None, clean_db: Engine, app: Starlette, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["seed-demo"]) == 0
     out = capsys.readouterr().out
-    assert "Added a demo partnership: 6 organisations and 6 people." in out
+    assert "1,490 organisations, 2,980 returns in 6 campaigns" in out
     assert "admin@demo.example" in out and "demo-password-2026" in out
     assert cli.main(["seed-demo"]) == 0
-    assert "no demo data added" in capsys.readouterr().out
+    assert "no demo data added (use --force" in capsys.readouterr().out
+    assert cli.main(["seed-demo", "--force"]) == 2  # never twice
+    assert "already in this database" in capsys.readouterr().err
     with session_scope(clean_db, write=False) as db:
-        assert len(db.exec(select(Organisation)).all()) == 6
-        assert len(db.exec(select(User)).all()) == 6
+        assert db.exec(select(func.count()).select_from(Organisation)).one() == 1490
+        assert len(db.exec(select(User)).all()) == 7
+        dsl = db.exec(select(User).where(User.email == "dsl@school.demo.example")).one()
+        school = db.exec(
+            select(Organisation)
+            .join(Membership, col(Membership.organisation_id) == Organisation.id)
+            .where(Membership.user_id == dsl.id)
+        ).one()
+    said = (
+        rf"dsl@school\.demo\.example +Respondent \(safeguarding lead\), {re.escape(school.name)}\n"
+    )
+    assert re.search(said, out)
     with TestClient(app, follow_redirects=False) as client:
         page = client.get("/sign-in")
         signed = client.post(
             "/sign-in",
             data={
                 "csrf_token": csrf_from(page.text),
-                "email": "dsl@oakfield.example",
+                "email": "dsl@school.demo.example",
                 "password": "demo-password-2026",
             },
         )
         assert signed.status_code == 303
-        assert "Oakfield Primary School" in client.get("/dashboard").text
+        dashboard = client.get("/dashboard").text
+        assert school.name in html.unescape(dashboard) and "In progress" in dashboard
 
 
 def test_seed_demo_refuses_production(
