@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,6 +15,11 @@ from starlette.responses import Response
 
 from audit_portal import dipsamples
 from audit_portal.campaigns import CampaignNotFound
+from audit_portal.challenges.unevidenced import (
+    ChallengeCandidate,
+    challenge_candidates,
+    unevidenced_greens,
+)
 from audit_portal.dipsamples import (
     DIMENSION_LABELS,
     METHOD_LABELS,
@@ -22,7 +28,9 @@ from audit_portal.dipsamples import (
     SampleChanged,
     SampleChangeError,
     SampleNotFound,
+    SampleSummary,
 )
+from audit_portal.models import Campaign
 from audit_portal.models.organisations import KINDS
 from audit_portal.parsing import parse_id, parse_int
 from audit_portal.policy import Permission, allows
@@ -360,10 +368,14 @@ async def _sample_page(
     status_code: int = 200,
 ) -> Response:
     can_manage = allows(request.state.actor, Permission.DIP_SAMPLES_MANAGE)
+
+    def load(db: Session) -> tuple[dipsamples.SampleView, dict[int, tuple[str, ...]]]:
+        view = dipsamples.load_sample(db, sample_id, with_addable=can_manage)
+        in_sample = [line.sampled.return_id for line in view.current]
+        return view, unevidenced_greens(db, view.sample.campaign_id, in_sample)
+
     try:
-        view = await run_db(
-            request, lambda db: dipsamples.load_sample(db, sample_id, with_addable=can_manage)
-        )
+        view, unevidenced = await run_db(request, load)
     except (SampleNotFound, CampaignNotFound):
         raise HTTPException(404) from None
     return render(
@@ -374,6 +386,7 @@ async def _sample_page(
             "view": view,
             "method_label": METHOD_LABELS.get(view.sample.method, view.sample.method),
             "can_manage": can_manage,
+            "unevidenced": unevidenced,
             "errors": errors or {},
             "typed": typed or {},
         },
@@ -423,10 +436,13 @@ async def sample_change(request: Request) -> Response:
 
 async def campaign_samples(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
+
+    def load(db: Session) -> tuple[Campaign, list[SampleSummary], list[ChallengeCandidate]]:
+        campaign, summaries = dipsamples.list_samples(db, campaign_id)
+        return campaign, summaries, challenge_candidates(db, campaign_id)
+
     try:
-        campaign, summaries = await run_db(
-            request, lambda db: dipsamples.list_samples(db, campaign_id)
-        )
+        campaign, summaries, candidates = await run_db(request, load)
     except CampaignNotFound:
         raise HTTPException(404) from None
     return render(
@@ -436,6 +452,7 @@ async def campaign_samples(request: Request) -> Response:
             "title": f"Dip samples: {campaign.title}",
             "campaign": campaign,
             "summaries": summaries,
+            "candidates": candidates,
             "method_labels": METHOD_LABELS,
             "can_manage": allows(request.state.actor, Permission.DIP_SAMPLES_MANAGE),
         },
