@@ -38,7 +38,7 @@ class AnswerLine:
     evidence: str
     actions: tuple[ActionLine, ...] = ()
     answered: bool = True
-    changed_from: str | None = None  # the previous revision's answer, when it differs
+    changes: tuple[str, ...] = ()  # what differs from the previous revision, in words
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class StandardBlock:
 
     @property
     def changed(self) -> int:
-        return sum(1 for line in self.lines if line.changed_from is not None)
+        return sum(1 for line in self.lines if line.changes)
 
 
 def answer_text(definition: Definition, item: Item, stored: Mapping[str, object] | None) -> str:
@@ -96,16 +96,16 @@ def read_return(
     item_rags: Mapping[str, str | None],
     section_rags: Mapping[str, str | None],
     previous: Mapping[str, Mapping[str, object]] | None = None,
+    previous_actions: Sequence[tuple[str, ActionLine]] = (),
 ) -> list[StandardBlock]:
     """Every standard that applies, each question with its answer, in questionnaire order.
 
     ``answers`` are as a submission stores them (item id -> value, not_applicable, na_reason,
-    narrative, evidence); ``previous``, if given, is the previous revision's, and lines whose
-    answer or narrative differ carry ``changed_from``.
+    narrative, evidence); ``previous``, if given, is the previous revision's (with its
+    ``previous_actions``), and each line says what changed since it in ``changes``.
     """
-    by_item: dict[str, list[ActionLine]] = {}
-    for item_id, action in actions:
-        by_item.setdefault(item_id, []).append(action)
+    by_item = _by_item(actions)
+    before_by_item = _by_item(previous_actions)
     blocks = []
     for number, section in enumerate(definition.sections, start=1):
         items = [i for i in section.items if applies(i, profile)]
@@ -115,9 +115,14 @@ def read_return(
         for place, item in enumerate(items, start=1):
             stored = answers.get(item.id)
             text = answer_text(definition, item, stored)
-            changed = None
-            if previous is not None and _differs(stored, previous.get(item.id)):
-                changed = answer_text(definition, item, previous.get(item.id))
+            changes: tuple[str, ...] = ()
+            if previous is not None:
+                changes = what_changed(
+                    definition,
+                    item,
+                    (stored, by_item.get(item.id, [])),
+                    (previous.get(item.id), before_by_item.get(item.id, [])),
+                )
             lines.append(
                 AnswerLine(
                     item=item,
@@ -128,7 +133,7 @@ def read_return(
                     evidence=str((stored or {}).get("evidence") or ""),
                     actions=tuple(by_item.get(item.id, [])),
                     answered=text != "Not answered",
-                    changed_from=changed,
+                    changes=changes,
                 )
             )
         blocks.append(
@@ -139,9 +144,37 @@ def read_return(
     return blocks
 
 
-def _differs(now: Mapping[str, object] | None, before: Mapping[str, object] | None) -> bool:
-    keys = ("value", "not_applicable", "na_reason", "narrative", "evidence")
-    return any((now or {}).get(k) != (before or {}).get(k) for k in keys)
+def _by_item(actions: Sequence[tuple[str, ActionLine]]) -> dict[str, list[ActionLine]]:
+    grouped: dict[str, list[ActionLine]] = {}
+    for item_id, action in actions:
+        grouped.setdefault(item_id, []).append(action)
+    return grouped
+
+
+Revision = tuple[Mapping[str, object] | None, Sequence[ActionLine]]
+
+
+def what_changed(
+    definition: Definition, item: Item, now: Revision, before: Revision
+) -> tuple[str, ...]:
+    """What differs in one question between two revisions, as a reviewer would say it.
+
+    Named part by part, so a new explanation under the same rating is never read as a changed
+    rating; the rating (or answer) says what it was before.
+    """
+    stored, earlier = now[0] or {}, before[0] or {}
+    changes = []
+    if any(stored.get(k) != earlier.get(k) for k in ("value", "not_applicable")):
+        noun = "rating" if item.kind == "rating" else "answer"
+        changes.append(f"the {noun} (was {answer_text(definition, item, before[0])})")
+    elif stored.get("na_reason") != earlier.get("na_reason"):
+        changes.append("the reason it does not apply")
+    for key, words in (("narrative", "the explanation"), ("evidence", "the evidence")):
+        if (stored.get(key) or "") != (earlier.get(key) or ""):
+            changes.append(words)
+    if sorted(map(repr, now[1])) != sorted(map(repr, before[1])):
+        changes.append("the actions")
+    return tuple(changes)
 
 
 def submitted_actions(content: Mapping[str, object]) -> list[tuple[str, ActionLine]]:

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from audit_portal import clock
 from audit_portal.challenges.issuing import challenge_for_return
 from audit_portal.challenges.review import outcome_lines, reviewed_outcomes
+from audit_portal.feedback.records import letter_of
 from audit_portal.followups import follow_up_due
 from audit_portal.followups.records import follow_up_for, follow_up_in_words, state_of
 from audit_portal.followups.rules import needs_follow_up
@@ -169,13 +170,17 @@ async def _overview(
         return previous, submissions_of(db, return_id), follow_up_for(db, return_id)
 
     previous, submissions, follow_up = await run_db(request, extras)
-    challenge, outcomes = (
+    challenge, outcomes, letter = (
         await run_db(
             request,
-            lambda db: (challenge_for_return(db, return_id), reviewed_outcomes(db, return_id)),
+            lambda db: (
+                challenge_for_return(db, return_id),
+                reviewed_outcomes(db, return_id),
+                letter_of(db, return_id),
+            ),
         )
         if submissions
-        else (None, [])
+        else (None, [], None)
     )
     today = clock.today()
     readiness = the_return.readiness()
@@ -202,6 +207,8 @@ async def _overview(
             "challenge": challenge,
             "challenge_stage": ChallengeStage(challenge.stage) if challenge else None,
             "outcomes": outcome_lines(the_return.definition, outcomes),
+            "letter": letter,
+            "can_write_letter": allows(request.state.actor, Permission.FEEDBACK_LETTERS_MANAGE),
             "can_add_action": allows(request.state.actor, Permission.FOLLOW_UP_REVIEW)
             and not the_return.editable
             and bool(submissions),
@@ -644,6 +651,7 @@ async def submission_view(request: Request) -> Response:
         score.get("items", {}),
         score.get("sections", {}),
         previous,
+        submitted_actions(earlier[-1].content) if earlier else (),
     )
     return render(
         request,

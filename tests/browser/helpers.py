@@ -83,8 +83,17 @@ def _violations_of_copy(page: Page) -> list[dict]:
                 route.abort()
             elif request.is_navigation_request() and request.url == address:
                 served = route.fetch(max_redirects=0)
-                dropped = {"location", "content-length", "content-encoding", "set-cookie"}
+                dropped = {
+                    "location",
+                    "content-length",
+                    "content-encoding",
+                    "content-type",
+                    "set-cookie",
+                }
                 headers = {k: v for k, v in served.headers.items() if k.lower() not in dropped}
+                # The body is the page's HTML even when the address now answers otherwise (a
+                # page shown after a POST, such as "Return submitted", redirects on a GET).
+                headers["content-type"] = "text/html; charset=utf-8"
                 route.fulfill(status=200, headers=headers, body=html)
             else:
                 route.continue_()
