@@ -83,7 +83,7 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
             if db.exec(select(User.id).where(User.email == DEMO_PEOPLE[0][0])).first():
                 raise CommandError("The demo partnership is already in this database.")
-            with tqdm(total=8, desc="Adding the demo partnership", unit="step") as bar:
+            with tqdm(total=9, desc="Adding the demo partnership", unit="step") as bar:
                 seeded = seed_demo(db, settings, catalogue, clock.today(), bar.update)
     finally:
         engine.dispose()
@@ -91,7 +91,8 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Added a demo partnership in {took:.0f} s: {seeded.counts.organisations:,} organisations, "
         f"{seeded.counts.returns:,} returns in 6 campaigns, {seeded.counts.submissions:,} "
-        f"submissions, {seeded.counts.follow_ups:,} follow-ups."
+        f"submissions, {seeded.counts.follow_ups:,} follow-ups, {seeded.challenges} evidence "
+        "challenges."
     )
     print(f"Sign in at {settings.base_url}/sign-in with any of these (demo only), password "
           f"{DEMO_PASSWORD!r}:")  # fmt: skip

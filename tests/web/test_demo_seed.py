@@ -1,39 +1,60 @@
 """The demo county: the same for the same seed, and its rows pass the portal's own checks.
 
 A small county (the same code, fewer organisations) is seeded into the database under test and
-read back through the portal's own readiness rule, typed-row rule and report page.
+read back through the portal's own readiness rule, typed-row rule and report page; with its
+people, its dip samples and evidence challenges are read back as stored, from the disk and
+through the pages.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
+import io
 import re
 from collections import Counter
 from datetime import date
 
+from pypdf import PdfReader
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from audit_portal import clock
 from audit_portal.audit import AuditContext
+from audit_portal.challenges.files import storage_key
 from audit_portal.config import Settings
 from audit_portal.db import session_scope
+from audit_portal.demo.challenges import REQUIRED_ACTION
 from audit_portal.demo.county import Sizes, county
+from audit_portal.demo.people import seed_demo
 from audit_portal.demo.seed import SEED, seed_county
 from audit_portal.models import (
+    Action,
     Campaign,
+    ChallengedItem,
+    DipSample,
+    EvidenceChallenge,
+    EvidenceFile,
+    EvidencePiece,
     FollowUp,
+    ItemOutcome,
+    Membership,
     Organisation,
+    OutboxEmail,
     Return,
     ReturnStatus,
+    Role,
+    SampledReturn,
     Submission,
     SubmittedAnswer,
+    User,
 )
 from audit_portal.questionnaires.load import load_catalogue
 from audit_portal.returns.editing import actions_of, answers_of, assess_return
 from audit_portal.returns.typed_answers import answer_rows
-from tests.personas import World, signed_in
+from tests.personas import Persona, World, signed_in
 
 TODAY = date(2026, 11, 2)
 SMALL = Sizes(agencies=8, schools=40, early_years=40)
@@ -123,3 +144,133 @@ def test_a_seeded_county_passes_the_portals_own_checks(
         assert last_year is not None and last_year.title in page.text  # year on year
         assert "2022.1" in page.text  # across questionnaire versions
     assert ids  # organisations found again by name
+
+
+def _challenges(db: Session, campaign_id: int) -> list[tuple[EvidenceChallenge, Organisation]]:
+    rows = db.exec(
+        select(EvidenceChallenge, Organisation)
+        .join(Organisation, col(Organisation.id) == EvidenceChallenge.organisation_id)
+        .join(Return, col(Return.id) == EvidenceChallenge.return_id)
+        .where(Return.campaign_id == campaign_id)
+        .order_by(col(EvidenceChallenge.id))
+    ).all()
+    return [(c, o) for c, o in rows]
+
+
+def _state(db: Session, challenge: EvidenceChallenge) -> str:
+    """A challenge as the organisation would describe it."""
+    items = db.exec(select(ChallengedItem).where(ChallengedItem.challenge_id == challenge.id)).all()
+    with_files = db.exec(
+        select(EvidencePiece.challenged_item_id).where(
+            col(EvidencePiece.challenged_item_id).in_([i.id for i in items])
+        )
+    ).all()
+    answered = [i for i in items if i.explanation and i.id in with_files]
+    assert len(items) == 3
+    if challenge.stage == "submitted":
+        assert len(answered) == 3
+        return "submitted"
+    assert challenge.stage == "issued" and challenge.due_on is not None
+    if challenge.due_on < TODAY:
+        assert answered == []
+        return "past due"
+    return "evidence in draft" if answered else "not started"
+
+
+def test_the_demo_has_samples_challenges_evidence_and_outcomes(
+    app: Starlette, clean_db: Engine, settings: Settings, world: World
+) -> None:
+    catalogue = load_catalogue(settings.questionnaires_dir)
+    with clock.travel(TODAY), session_scope(clean_db, write=True) as db:
+        demo = seed_demo(db, settings, catalogue, TODAY, lambda _n: None, county(SEED, SMALL))
+    assert demo.challenges == 9
+    with session_scope(clean_db, write=False) as db:
+        qa = db.exec(select(User).where(User.email == "qa@demo.example")).one()
+        samples = db.exec(select(DipSample).order_by(col(DipSample.id))).all()
+        campaigns = [db.get(Campaign, s.campaign_id) for s in samples]
+        assert [c.status for c in campaigns if c] == ["closed", "open"]  # last year, this year
+        assert all(c and c.title.startswith("Schools safeguarding audit") for c in campaigns)
+        for sample in samples:
+            assert (sample.method, sample.chosen_by, sample.chosen_by_name) == (
+                "risk",
+                qa.id,
+                "Quinn Assurance",
+            )
+            sampled = db.exec(
+                select(SampledReturn).where(SampledReturn.dip_sample_id == sample.id)
+            ).all()
+            assert len(sampled) == 12
+        last_year, this_year = (_challenges(db, s.campaign_id) for s in samples)
+        assert Counter(c.stage for c, _ in last_year) == {"reviewed": 5, "draft": 7}
+        issued = [c for c, _ in this_year if c.stage != "draft"]
+        assert sorted(_state(db, c) for c in issued) == [
+            "evidence in draft", "not started", "past due", "submitted"
+        ]  # fmt: skip
+
+        outcomes = db.exec(select(ItemOutcome).order_by(col(ItemOutcome.id))).all()
+        assert Counter(o.outcome for o in outcomes) == {
+            "substantiated": 11, "partly_substantiated": 3, "not_substantiated": 1
+        }  # fmt: skip
+        assert all(o.reviewed_by == qa.id for o in outcomes)
+        [refuted] = [o for o in outcomes if o.outcome == "not_substantiated"]
+        assert (refuted.moderated_rating, refuted.moderated_rag) == ("1", "red")
+        action = db.get(Action, refuted.action_id)
+        assert action is not None and (action.what, action.source) == (REQUIRED_ACTION, "challenge")
+        assert db.exec(select(FollowUp).where(FollowUp.return_id == action.return_id)).one()
+
+        files = db.exec(
+            select(EvidenceFile, Organisation).join(
+                Organisation, col(Organisation.id) == EvidenceFile.organisation_id
+            )
+        ).all()
+        assert len(files) == 3 * 5 + 3 + 1  # every item last year; four items this year
+        for file, org in files:  # on the disk, as recorded, with real text
+            data = (settings.upload_dir / "evidence" / storage_key(file.storage_key)).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == file.sha256 and len(data) == file.size
+            text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+            assert org.name in text and "Evidence for the safeguarding audit" in text
+            assert (file.kind, file.placeholder_reason) == ("pdf", "")
+        pieces = db.exec(select(EvidencePiece).order_by(col(EvidencePiece.id))).all()
+        by_file = {f.id: f for f, _ in files}
+
+        to_qa = db.exec(select(OutboxEmail.subject).where(OutboxEmail.to_address == qa.email))
+        assert sum(s.startswith("Evidence submitted: ") for s in to_qa) == 6  # 5 + 1
+        reminders = db.exec(
+            select(OutboxEmail.to_address).where(col(OutboxEmail.subject).contains("eminder"))
+        ).all()
+        assert "dsl@school.demo.example" in reminders
+        dsl = db.exec(select(User).where(User.email == "dsl@school.demo.example")).one()
+        school_id = db.exec(
+            select(Membership.organisation_id).where(Membership.user_id == dsl.id)
+        ).one()
+        assert school_id is not None
+        to_school = db.exec(
+            select(OutboxEmail.subject).where(OutboxEmail.to_address == dsl.email)
+        ).all()
+        # the demo school's return of last year was sampled by hand, challenged and reviewed
+        [school_challenge] = [c for c, o in last_year if o.id == school_id]
+        assert school_challenge.stage == "reviewed" and school_challenge.submitted_by == dsl.id
+        assert any(s.startswith("Evidence reviewed: ") for s in to_school)
+        refuted_challenge = db.exec(
+            select(ChallengedItem.challenge_id).where(
+                ChallengedItem.id == refuted.challenged_item_id
+            )
+        ).one()
+
+    with clock.travel(TODAY), TestClient(app) as client:
+        signed_in(client, clean_db, world.people["qa"])
+        for piece in pieces[:3]:  # the demo's downloads work
+            download = client.get(f"/evidence/{piece.id}")
+            assert download.status_code == 200
+            assert (
+                hashlib.sha256(download.content).hexdigest()
+                == by_file[piece.evidence_file_id].sha256
+            )
+        review = html.unescape(client.get(f"/challenges/{refuted_challenge}/review").text)
+        assert "Not substantiated" in review and REQUIRED_ACTION in review
+    with clock.travel(TODAY), TestClient(app) as client:  # the demo respondent's home still works
+        signed_in(
+            client, clean_db, Persona("dsl", dsl.id or 0, dsl.email, Role.RESPONDENT, school_id)
+        )
+        dashboard = client.get("/dashboard")
+        assert dashboard.status_code == 200 and "In progress" in dashboard.text
