@@ -33,6 +33,7 @@ from audit_portal.questionnaires.model import Definition
 from audit_portal.returns.editing import ReturnError, profile_of
 from audit_portal.returns.progress import Progress, ReturnRow, campaign_progress
 from audit_portal.vocabulary import matches
+from audit_portal.wording import long_date
 
 SELECTION_FIELDS = ("duty_types", "sectors", "phases", "features", "districts", "flags")
 OUTSTANDING = (ReturnStatus.NOT_STARTED, ReturnStatus.IN_PROGRESS, ReturnStatus.RETURNED)
@@ -255,7 +256,7 @@ def invitation_text(
         + ("This is a reminder that " if reminder else "")
         + f"{org.name}'s safeguarding self-assessment for {campaign.title} is "
         + f"{'due' if reminder else 'now open'}. Please complete and submit it by "
-        + f"{campaign.closes_on:%d %B %Y}.\n\n"
+        + f"{long_date(campaign.closes_on)}.\n\n"
         + f"Sign in at {settings.base_url}/sign-in to start.\n"
     )
     return subject, body

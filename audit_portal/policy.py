@@ -43,6 +43,10 @@ class Permission(StrEnum):
     # is on (the download route checks the setting: challenges.files.may_download)
     EVIDENCE_DOWNLOAD = "evidence.download"
     REPORTS_VIEW = "reports.view"  # a campaign's aggregate report (read-only; no answer level)
+    # every organisation's answers to a campaign, named: stays with QA and administrators
+    REPORTS_ANSWERS = "reports.answers"
+    FEEDBACK_LETTERS_MANAGE = "feedback_letters.manage"  # draft, edit and send feedback letters
+    FEEDBACK_LETTER_VIEW = "feedback_letter.view"  # scoped: read the letter sent (never a draft)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ RULES: Mapping[Permission, Rule] = {
     Permission.CHALLENGE_VIEW: Rule(partnership_roles=ADMIN_QA, organisation_roles=MEMBERS),
     Permission.EVIDENCE_DOWNLOAD: Rule(partnership_roles=OVERSIGHT, organisation_roles=MEMBERS),
     Permission.REPORTS_VIEW: Rule(partnership_roles=OVERSIGHT),
+    Permission.REPORTS_ANSWERS: Rule(partnership_roles=ADMIN_QA),
+    Permission.FEEDBACK_LETTERS_MANAGE: Rule(partnership_roles=ADMIN_QA),
+    Permission.FEEDBACK_LETTER_VIEW: Rule(partnership_roles=ADMIN_QA, organisation_roles=MEMBERS),
 }
 
 

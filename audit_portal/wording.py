@@ -35,3 +35,8 @@ def clock_time(moment: datetime) -> str:
     if (moment.hour, moment.minute) == (0, 0):
         return "midnight"
     return f"{moment.hour % 12 or 12}:{moment.minute:02d}{'am' if moment.hour < 12 else 'pm'}"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 return', '3 returns': messages read as English whatever the count."""
+    return f"{number} {noun if number == 1 else (plural or noun + 's')}"

@@ -145,6 +145,15 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/challenge-events/{event_id:id}/edit"): ADMIN_QA,
     ("POST", "/challenge-events/{event_id:id}/edit"): ADMIN_QA,
     ("GET", "/campaigns/{campaign_id:id}/report"): OVERSIGHT,
+    ("GET", "/campaigns/{campaign_id:id}/report.csv"): OVERSIGHT,
+    ("GET", "/campaigns/{campaign_id:id}/report.xlsx"): OVERSIGHT,
+    ("GET", "/campaigns/{campaign_id:id}/answers.csv"): ADMIN_QA,  # never the scrutineer
+    ("GET", "/campaigns/{campaign_id:id}/report.pdf"): OVERSIGHT,
+    ("GET", "/feedback-letters/{return_id:id}"): ADMIN_QA,
+    ("POST", "/feedback-letters/{return_id:id}"): ADMIN_QA,
+    ("POST", "/feedback-letters/{return_id:id}/send"): ADMIN_QA,
+    ("GET", "/returns/{return_id:id}/feedback"): ORGANISATION,  # only ever the letter as sent
+    ("GET", "/campaigns/{campaign_id:id}/feedback-letters"): ADMIN_QA,
 }
 
 

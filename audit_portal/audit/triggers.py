@@ -1,9 +1,11 @@
 """Database triggers that make the audit trail and submitted returns append-only.
 
 The portal offers no way to edit or delete an audit event or a submission (the frozen record of
-a signed return); these triggers make the database refuse it too, whoever asks. Used by the
-migrations, and by the test suite, which must empty the tables between tests and so drops and
-recreates the triggers around its clean-up.
+a signed return); these triggers make the database refuse it too, whoever asks. A few records
+are frozen only from a point in their life (a feedback letter once it is sent): their triggers
+refuse a change to a row in that state and let drafts change freely. Used by the migrations,
+and by the test suite, which must empty the tables between tests and so drops and recreates
+the triggers around its clean-up.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ MESSAGES = {
     "submission": "submitted returns are frozen records",
     "follow_up_submission": "submitted follow-ups are frozen records",
 }
+# Frozen once the old row meets the condition (SQL over OLD): table -> (condition, message).
+FROZEN_WHEN = {
+    "feedback_letter": ("OLD.status = 'sent'", "sent feedback letters are kept as sent"),
+}
+ALL_TABLES = (*MESSAGES, *FROZEN_WHEN)
 
 
-def create_statements(dialect: str, tables: tuple[str, ...] = tuple(MESSAGES)) -> list[str]:
+def create_statements(dialect: str, tables: tuple[str, ...] = ALL_TABLES) -> list[str]:
     statements: list[str] = []
     for table in tables:
+        if table in FROZEN_WHEN:
+            statements += _frozen_when(dialect, table, *FROZEN_WHEN[table])
+            continue
         message = MESSAGES[table]
         if dialect == "sqlite":
             statements += [
@@ -37,7 +47,23 @@ def create_statements(dialect: str, tables: tuple[str, ...] = tuple(MESSAGES)) -
     return statements
 
 
-def drop_statements(dialect: str, tables: tuple[str, ...] = tuple(MESSAGES)) -> list[str]:
+def _frozen_when(dialect: str, table: str, condition: str, message: str) -> list[str]:
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            for op in ("UPDATE", "DELETE")
+        ]
+    return [
+        f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN IF {condition} THEN RAISE EXCEPTION '{message}'; "
+        "END IF; IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END $$",
+        f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+    ]
+
+
+def drop_statements(dialect: str, tables: tuple[str, ...] = ALL_TABLES) -> list[str]:
     statements: list[str] = []
     for table in tables:
         if dialect == "sqlite":

@@ -28,6 +28,7 @@ from audit_portal.models.dipsamples import (
     SampleChangeKind,
     SampledReturn,
 )
+from audit_portal.models.feedback import FeedbackLetter, LetterStatus
 from audit_portal.models.followups import (
     FollowUp,
     FollowUpReview,
@@ -68,12 +69,14 @@ __all__ = [
     "EvidenceChallenge",
     "EvidenceFile",
     "EvidencePiece",
+    "FeedbackLetter",
     "FollowUp",
     "FollowUpReview",
     "FollowUpSubmission",
     "FollowUpUpdate",
     "IntelligenceFlag",
     "ItemOutcome",
+    "LetterStatus",
     "Membership",
     "Organisation",
     "OutboxEmail",

@@ -29,12 +29,13 @@ Suppression, on top of ``reports.suppression``:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from audit_portal.followups.records import state_of
@@ -63,8 +64,8 @@ from audit_portal.reports.figures import (
     ResponseRate,
     Share,
     change_text,
+    overall_response_rate,
     rank_items,
-    response_rates,
     returned_comparison,
 )
 from audit_portal.reports.methodology import SampleMethod, invitation_in_words, sample_methods
@@ -230,6 +231,16 @@ class CampaignReport:
         return notes
 
     @property
+    def suppression_rule(self) -> str:
+        """The small-number rule in words, for the methodology."""
+        return (
+            f"A count from 1 to {self.threshold - 1} in a breakdown shows as “fewer than "
+            f"{self.threshold}”, with no percentage; any other count that would let it be "
+            "worked out from the published totals is “withheld”. Totals are published as "
+            "they are."
+        )
+
+    @property
     def rag_overall(self) -> dict[str, Share]:
         """Each RAG column as a share of every rated answer (the totals, never suppressed)."""
         totals = self.rag.column_totals or {}
@@ -244,7 +255,9 @@ class CampaignReport:
             return cell.text
         return Share(cell.value, rated).text
 
-    def rag_chart(self, id_prefix: str = "rag") -> Chart:
+    def rag_chart(self, id_prefix: str = "rag", only: Collection[str] | None = None) -> Chart:
+        """The RAG chart of every standard, or of the standards ``only`` names (the PDF draws a
+        long chart in page-sized parts)."""
         rows = [
             (
                 title,
@@ -252,6 +265,7 @@ class CampaignReport:
                 self.rag_not_applicable.get(section_id, 0),
             )
             for section_id, title in self.standards
+            if only is None or section_id in only
         ]
         return rag_distribution_chart(
             rows,  # type: ignore[arg-type]
@@ -261,13 +275,17 @@ class CampaignReport:
             id_prefix=id_prefix,
         )
 
-    def effective_chart(self, id_prefix: str = "effective") -> Chart:
+    def effective_chart(
+        self, id_prefix: str = "effective", only: Collection[str] | None = None
+    ) -> Chart:
+        """The share rated effective of every item, or of the items ``only`` names."""
         rows: list[tuple[str, Share | str]] = [
             (
                 f"{r.item_id} {r.prompt}",
                 r.effective.share if r.effective.shown else r.effective.text,
             )
             for r in self.item_rows
+            if only is None or r.item_id in only
         ]
         return share_bar_chart(
             rows,
@@ -328,7 +346,7 @@ def campaign_report(
         )
     invited = _invited(db, campaign_id, filters)
     rows = [row for row, _, _ in invited]
-    overall = response_rates(rows).overall
+    overall = overall_response_rate(rows)
     previous = _previous_campaign(db, campaign)
     previous_rows = [r for r, _, _ in _invited(db, saved_id(previous), filters)] if previous else []
     previous_returned = sum(r.status in SUBMITTED for r in previous_rows) if previous else None
@@ -396,25 +414,40 @@ def campaign_report(
 def _invited(
     db: Session, campaign_id: int, filters: ReportFilters
 ) -> list[tuple[InvitedReturn, int, str]]:
-    """Every invited organisation's return (one query), with the organisation's id and name."""
-    found = db.exec(
-        select(Organisation, Return.status)
+    """Every invited organisation's return (one query), with the organisation's id and name.
+
+    Plain columns, not Organisation objects: building tens of thousands of ORM objects took
+    longer than the report's GROUP BY itself (bench/report.py)."""
+    found = db.execute(  # SQLAlchemy's select: SQLModel's is typed for four columns at most
+        sa_select(
+            col(Organisation.id),
+            col(Organisation.name),
+            col(Organisation.kind),
+            col(Organisation.sector),
+            col(Organisation.phase),
+            col(Organisation.district),
+            col(Return.status),
+        )
         .join(Return, col(Return.organisation_id) == Organisation.id)
-        .where(Return.campaign_id == campaign_id, col(Organisation.id).in_(_organisations(filters)))
+        .where(
+            col(Return.campaign_id) == campaign_id,
+            col(Organisation.id).in_(_organisations(filters)),
+        )
     ).all()
+    statuses = {s.value: s for s in ReturnStatus}
     return [
         (
             InvitedReturn(
-                kind=org.kind or "",
-                sector=org.sector or "",
-                phase=org.phase or "",
-                district=org.district or "",
-                status=ReturnStatus(status),
+                kind=kind or "",
+                sector=sector or "",
+                phase=phase or "",
+                district=district or "",
+                status=statuses[status],
             ),
-            saved_id(org),
-            org.name,
+            org_id,
+            name,
         )
-        for org, status in found
+        for org_id, name, kind, sector, phase, district, status in found
     ]
 
 

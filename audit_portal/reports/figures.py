@@ -207,6 +207,16 @@ def response_rates(rows: Iterable[InvitedReturn]) -> ResponseRates:
     )
 
 
+def overall_response_rate(rows: Iterable[InvitedReturn]) -> ResponseRate:
+    """The overall figures of ``response_rates`` alone: one count per status, not per row and
+    breakdown (a national campaign invites tens of thousands of organisations)."""
+    overall: Counter[str] = Counter()
+    for status, n in Counter(row.status for row in rows).items():
+        for stage in _stages(status):
+            overall[stage] += n
+    return _rate(overall)
+
+
 def _stages(status: ReturnStatus) -> list[str]:
     stages = ["invited"]
     if status is not ReturnStatus.NOT_STARTED:

@@ -36,6 +36,11 @@ class Progress:
         return sum(self.overall.values())
 
     @property
+    def not_submitted(self) -> int:
+        """Returns a reminder can still help: not started, in progress or sent back."""
+        return sum(n for status, n in self.overall.items() if ReturnStatus(status).editable)
+
+    @property
     def response_rate(self) -> int:
         done = sum(self.overall[s] for s in DONE)
         return round(100 * done / self.total) if self.total else 0

@@ -34,6 +34,7 @@ from audit_portal.returns.listing import ReturnListing, list_returns
 from audit_portal.web.admin_forms import CampaignForm
 from audit_portal.web.context import redirect_with_message, render, return_filter_from, run_db
 from audit_portal.web.guard import audit_context, page
+from audit_portal.wording import counted
 
 
 def _catalogue(request: Request) -> Catalogue:
@@ -154,8 +155,8 @@ async def campaign_open(request: Request) -> Response:
     return await redirect_with_message(
         request,
         f"/campaigns/{campaign_id}",
-        f"The campaign is open: {opened.returns_created} returns created "
-        f"and {opened.respondents_emailed} respondents emailed.",
+        f"The campaign is open: {counted(opened.returns_created, 'return')} created "
+        f"and {counted(opened.respondents_emailed, 'respondent')} emailed.",
     )
 
 
@@ -186,7 +187,7 @@ async def campaign_remind(request: Request) -> Response:
     except CampaignNotFound:
         raise HTTPException(404) from None
     return await redirect_with_message(
-        request, f"/campaigns/{campaign_id}", f"Reminder sent to {sent} respondents."
+        request, f"/campaigns/{campaign_id}", f"Reminder sent to {counted(sent, 'respondent')}."
     )
 
 

@@ -314,11 +314,20 @@ def _action_change(
     return None, {}, {}
 
 
+NOT_SAVED_FROZEN = (
+    "Your changes were not saved: this return has been submitted or its campaign has closed, "
+    "so it can no longer be changed."
+)
+
+
 async def section_page(request: Request) -> Response:
     the_return = await load_context(request)
     index, section = _section(the_return, request.path_params["section_id"])
     if not the_return.editable:
-        return RedirectResponse(f"/returns/{the_return.return_id}", status_code=303)
+        overview = f"/returns/{the_return.return_id}"
+        if request.method == "POST":  # a tab left open since before it was submitted
+            return await redirect_with_message(request, overview, NOT_SAVED_FROZEN, "important")
+        return RedirectResponse(overview, status_code=303)
     items = the_return.items_of(section)
     back_to_check = request.query_params.get("return_to") == "check"
     outcome, typed = SaveOutcome(), {}

@@ -17,6 +17,7 @@ from audit_portal.models import (
     CampaignStatus,
     ChallengeStage,
     EmailStatus,
+    LetterStatus,
     ReturnStatus,
     Role,
 )
@@ -42,6 +43,7 @@ LABELLED_ENUMS = {
         CampaignStatus,
         ChallengeStage,
         EmailStatus,
+        LetterStatus,
         ReturnStatus,
         Role,
         SectionStatus,

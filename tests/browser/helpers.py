@@ -3,6 +3,7 @@ reads, reflow at 320 px, keyboard moves, and screenshots of key pages to look at
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
@@ -17,7 +18,10 @@ from audit_portal.models import WebSession, utcnow
 from tests.personas import Persona
 
 AXE_SOURCE = (PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
-SCREENSHOTS = PROJECT_ROOT / "test-results" / "screenshots"
+# one folder per database, so the two runs of the suite side by side keep their own
+SCREENSHOTS = (
+    PROJECT_ROOT / "test-results" / "screenshots" / os.environ.get("TEST_DATABASE", "sqlite")
+)
 
 
 def as_persona(page: Page, engine: Engine, persona: Persona, live_server: str) -> None:

@@ -17,6 +17,11 @@ from starlette.applications import Starlette
 from audit_portal import clock
 from audit_portal.db import session_scope
 from audit_portal.models import Action, FollowUp, FollowUpUpdate
+from tests.browser.follow_up_steps import (
+    fill_first_as_complete,
+    fill_second_in_progress,
+    sign_follow_up,
+)
 from tests.browser.helpers import (
     as_persona,
     assert_accessible,
@@ -39,31 +44,6 @@ def follow_up(app: Starlette, clean_db: Engine, world: World) -> Iterator[tuple[
         )
     with clock.travel(date(2026, 8, 2)):
         yield return_id, [i for i in ids if i is not None]
-
-
-def fill_first_as_complete(page: Page, first: int) -> None:
-    page.locator(f"#action-{first}-progress-3").check()  # Complete
-    page.locator(f"#action-{first}-narrative").fill("Every governor trained in May")
-    page.locator(f"#action-{first}-revised-rating").select_option("3")
-
-
-def fill_second_in_progress(page: Page, second: int, month: str = "12") -> None:
-    page.locator(f"#action-{second}-progress-2").check()  # In progress
-    page.locator(f"#action-{second}-narrative").fill("Half the staff trained")
-    page.locator(f"#action-{second}-revised-rating").select_option("2")
-    page.locator(f"#action-{second}-target").fill("31")
-    page.locator(f"#action-{second}-target-month").fill(month)
-    page.locator(f"#action-{second}-target-year").fill("2026")
-
-
-def sign_follow_up(page: Page, return_id: int) -> None:
-    page.goto(f"/returns/{return_id}/follow-up/submit")
-    page.locator("#role").fill("Headteacher")
-    page.locator("#confirm").check()
-    page.get_by_role("button", name="Sign and submit the follow-up").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text(
-        "The follow-up has been submitted"
-    )
 
 
 def test_a_school_completes_its_follow_up_with_autosave_and_the_partnership_accepts_it(

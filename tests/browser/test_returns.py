@@ -22,37 +22,11 @@ from tests.browser.helpers import (
     tab_to,
     visible_text,
 )
+from tests.browser.return_steps import answer_section_by_mouse, finish_by_mouse
 from tests.builders import last_years_submission
 from tests.personas import World
 
 NARRATIVE = "Link governor appointed in May; visits not yet minuted."
-
-
-def answer_section_by_mouse(page: Page) -> None:
-    """Answer every question on the current section page as fully in place (or a plain value)."""
-    for item in page.locator(".app-item__answer").all():
-        best = item.locator("input[type=radio][value='3']")
-        if best.count():
-            best.check()
-            continue
-        day = item.locator("input[name$='-value-day']")
-        if day.count():
-            day.fill("1")
-            item.locator("input[name$='-value-month']").fill("9")
-            item.locator("input[name$='-value-year']").fill("2025")
-            continue
-        number = item.locator("input[inputmode=numeric]")
-        if number.count():
-            number.fill("2")
-
-
-def finish_by_mouse(page: Page) -> None:
-    """From a section page, answer every remaining standard and arrive at check answers."""
-    while "/sections/" in page.url:
-        answer_section_by_mouse(page)
-        page.get_by_role("button", name="Save and continue").click()
-        expect(page.locator(".govuk-error-summary")).to_have_count(0)
-    expect(page.locator("h1")).to_have_text("Check your answers")
 
 
 def sign(page: Page, return_id: int) -> None:

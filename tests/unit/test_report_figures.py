@@ -14,6 +14,7 @@ from audit_portal.reports.figures import (
     ItemFigure,
     Share,
     change_text,
+    overall_response_rate,
     percentage_points,
     rank_items,
     response_rates,
@@ -197,6 +198,14 @@ def test_response_rates_of_nothing() -> None:
     assert rates.overall.invited == 0
     assert rates.overall.submitted.text == "No figure (0 of 0)"
     assert rates.by["district"] == {}
+
+
+@given(st.lists(st.sampled_from([s.value for s in ReturnStatus]), max_size=30))
+def test_the_overall_response_rate_alone_is_the_overall_of_every_breakdown(
+    statuses: list[str],
+) -> None:
+    rows = [invited("school", "", "primary", "North", s) for s in statuses]
+    assert overall_response_rate(rows) == response_rates(rows).overall
 
 
 def test_returned_comparison_sentence() -> None:

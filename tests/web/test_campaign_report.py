@@ -4,8 +4,6 @@ may see it, and a fixed number of statements however many returns there are."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections import Counter
 from datetime import date
 
@@ -21,7 +19,7 @@ from audit_portal.reports.campaign_report import STAGES, campaign_report
 from audit_portal.reports.figures import SUBMITTED, Share, change_text, percentage_points
 from audit_portal.reports.queries import ReportFilters
 from tests.personas import World, add_action_and_submission, signed_in
-from tests.web.test_report_queries import Generated, definition, expected_figures, generate
+from tests.report_data import Generated, definition, expected_figures, generate, table_rows
 from tests.web.test_statements_per_request import counting
 
 THRESHOLD = 5
@@ -30,18 +28,6 @@ FEWER = f"fewer than {THRESHOLD}"
 
 def url(campaign_id: int, query: str = "") -> str:
     return f"/campaigns/{campaign_id}/report" + (f"?{query}" if query else "")
-
-
-def table_rows(page: str, table_id: str) -> list[list[str]]:
-    """The cells' text of each body row of one table (header cells included)."""
-    found = re.search(rf'<table[^>]*id="{table_id}".*?</table>', page, re.S)
-    assert found, f"no table {table_id}"
-    body = found.group(0).split("<tbody", 1)[1]
-    rows = []
-    for row in re.findall(r"<tr.*?</tr>", body, re.S):
-        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
-        rows.append([" ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in cells])
-    return rows
 
 
 def shown_right(text: str, count: int, of: int) -> bool:

@@ -62,7 +62,7 @@ def test_set_up_preview_and_open(admin, clean_db: Engine, world: World) -> None:
     assert "Invitation list (1)" in page and "Beta Academy" in page and "Alpha Primary" not in page
     opened = client.post(f"{url}/open", data={"csrf_token": token})
     assert (
-        "1 returns created and 2 respondents emailed" in client.get(opened.headers["location"]).text
+        "1 return created and 2 respondents emailed" in client.get(opened.headers["location"]).text
     )
     campaign_id = int(url.rsplit("/", 1)[1])
     with session_scope(clean_db, write=False) as db:
@@ -80,7 +80,7 @@ def test_set_up_preview_and_open(admin, clean_db: Engine, world: World) -> None:
             e.action for e in db.exec(select(AuditEvent)).all()
         }
     progress = client.get(url).text
-    assert "0% of 1 organisations have submitted" in progress
+    assert "0% of 1 organisation has submitted" in progress
     assert "Returns: 1" in progress and ">Not started</td>" in progress
 
 
@@ -116,7 +116,7 @@ def test_reminders_and_closing(admin, clean_db: Engine, world: World) -> None:  
     one = client.post(
         f"{url}/reminders", data={"csrf_token": token, "return_id": str(world.returns[world.org_a])}
     )
-    assert "Reminder sent to 1 respondents" in client.get(one.headers["location"]).text
+    assert "Reminder sent to 1 respondent." in client.get(one.headers["location"]).text
     with session_scope(clean_db, write=False) as db:
         reminders = db.exec(
             select(AuditEvent).where(AuditEvent.action == "campaign.reminder")

@@ -2,6 +2,8 @@
 
 An autosave is the hottest path of the portal (every school saving at once on deadline day),
 so its statement count is a budget; a section page must not grow with the number of answers.
+The N+1 guard fills a 100-item return (the benchmark's enlarged questionnaire, served from a
+folder of its own) to 10 answers and then to 100, and counts the statements of each page.
 """
 
 from __future__ import annotations
@@ -9,27 +11,40 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, insert
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from audit_portal.audit import AuditContext
-from audit_portal.config import PROJECT_ROOT
+from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.db import session_scope
+from audit_portal.models import Action, Answer
 from audit_portal.questionnaires import load_catalogue
 from audit_portal.questionnaires.locks import lock_version
+from audit_portal.web.app import create_app
+from bench.questionnaire import ITEMS, answer_rows, definition_in, write_questionnaire
+from tests.builders import visible_text
+from tests.conftest import make_settings
 from tests.personas import World, signed_in
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
 
-@pytest.fixture(autouse=True)
+ANSWER_COUNTS = (10, ITEMS)
+
+
+@pytest.fixture
 def opened(clean_db: Engine, world: World) -> None:
     """The campaign's questionnaire version is locked, as opening a real campaign does."""
-    catalogue = load_catalogue(PROJECT_ROOT / "questionnaires")
-    with session_scope(clean_db, write=True) as db:
+    lock(clean_db, PROJECT_ROOT / "questionnaires")
+
+
+def lock(engine: Engine, folder: Path) -> None:
+    catalogue = load_catalogue(folder)
+    with session_scope(engine, write=True) as db:
         lock_version(
             db, catalogue, "section-175-schools", "2025.1", "test", AuditContext(None, "t")
         )
@@ -70,6 +85,7 @@ def autosave(client: TestClient, token: str, return_id: int, item: str, value: s
     )
 
 
+@pytest.mark.usefixtures("opened")
 def test_an_autosave_uses_one_session_and_at_most_eight_statements(
     app: Starlette, clean_db: Engine, world: World
 ) -> None:
@@ -86,6 +102,7 @@ def test_an_autosave_uses_one_session_and_at_most_eight_statements(
         assert len(counts.statements) <= 8, "\n".join(counts.statements)
 
 
+@pytest.mark.usefixtures("opened")
 def test_the_return_overview_opens_one_session(
     app: Starlette, clean_db: Engine, world: World
 ) -> None:
@@ -98,6 +115,7 @@ def test_the_return_overview_opens_one_session(
     assert len(counts.statements) <= 13, "\n".join(counts.statements)
 
 
+@pytest.mark.usefixtures("opened")
 def test_a_section_page_does_not_grow_with_its_answers(
     app: Starlette, clean_db: Engine, world: World
 ) -> None:
@@ -115,3 +133,70 @@ def test_a_section_page_does_not_grow_with_its_answers(
             assert client.get(f"/returns/{return_id}/check").status_code == 200
     assert len(full.statements) == len(empty.statements) <= 13, "\n".join(full.statements)
     assert len(check.statements) <= 13, "\n".join(check.statements)
+
+
+# --- the N+1 guard: 10 and 100 answers on a 100-item return ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hundred_items(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_questionnaire(tmp_path_factory.mktemp("questionnaires"))
+
+
+@pytest.fixture
+def hundred_item_app(
+    settings: Settings, engine: Engine, hundred_items: Path, tmp_path: Path
+) -> Starlette:
+    """The portal reading the 100-item definition (same key and version as the campaign's)."""
+    own = make_settings(settings.database_url, tmp_path, QUESTIONNAIRES_DIR=str(hundred_items))
+    return create_app(own, engine=engine)
+
+
+def answer_up_to(engine: Engine, folder: Path, return_id: int, before: int, count: int) -> None:
+    """Store answers (and the actions their weak ratings need) for items ``before``..``count``."""
+    answers, actions = answer_rows(definition_in(folder), return_id, count)
+    new_items = {row["item_id"] for row in answers[before:]}
+    with engine.begin() as conn:
+        conn.execute(insert(Answer), answers[before:])
+        new_actions = [a for a in actions if a["item_id"] in new_items]
+        if new_actions:
+            conn.execute(insert(Action), new_actions)
+
+
+@pytest.mark.parametrize(
+    ("page", "shows"),
+    [
+        ("sections/s175.2", "Partly in place"),  # partly answered at 10 answers
+        ("sections/s175.14", "Partly in place"),  # the last standard: empty at 10 answers
+        ("check", "(Copy 31)"),  # every answer on one page
+        ("", "Check your answers"),  # the overview and its task list
+    ],
+    ids=["first-sections", "last-section", "check-answers", "overview"],
+)
+def test_a_page_makes_as_many_statements_for_100_answers_as_for_10(
+    hundred_item_app: Starlette,
+    clean_db: Engine,
+    world: World,
+    hundred_items: Path,
+    page: str,
+    shows: str,
+) -> None:
+    lock(clean_db, hundred_items)
+    return_id = world.returns[world.org_a]
+    url = f"/returns/{return_id}/{page}".rstrip("/")
+    counted: dict[int, list[str]] = {}
+    with TestClient(hundred_item_app) as client:
+        signed_in(client, clean_db, world.people["respondent_a"])
+        client.get("/dashboard")  # the session is touched once, then not for a minute
+        client.get(url)  # the questionnaire's lock is checked once per process and file
+        before = 0
+        for count in ANSWER_COUNTS:
+            answer_up_to(clean_db, hundred_items, return_id, before, count)
+            before = count
+            with counting(clean_db) as counts:
+                response = client.get(url)
+            assert response.status_code == 200
+            counted[count] = counts.statements
+    assert shows in visible_text(response.text), "the page shows the 100th answer's standard"
+    few, many = (counted[n] for n in ANSWER_COUNTS)
+    assert len(many) == len(few), "\n\n".join(s for s in many if s not in few)

@@ -1,0 +1,1 @@
+"""Feedback letters: the partnership writes back to each organisation about its return."""
