@@ -73,3 +73,29 @@ document.addEventListener("change", (event) => {
     actions.hidden = !radio.hasAttribute("data-less-effective");
   }
 });
+
+// A download the server takes a while to build (the scrutineer's pack): say so at once, and
+// say when it has arrived. The link carries a one-off token; the server answers with a cookie
+// of that token when it sends the file, which is how the page knows the wait is over.
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a[data-preparing]") : null;
+  if (!link) return;
+  const status = document.getElementById(link.dataset.preparing);
+  if (!status) return;
+  const token = Math.random().toString(36).slice(2, 12);
+  const url = new URL(link.href, window.location.href);
+  url.searchParams.set("download", token);
+  link.href = url.toString();
+  status.textContent = "Preparing the pack: this can take a minute for a large campaign.";
+  const started = Date.now();
+  const timer = window.setInterval(() => {
+    if (document.cookie.split("; ").includes(`download_ready=${token}`)) {
+      window.clearInterval(timer);
+      document.cookie = "download_ready=; Max-Age=0; Path=/";
+      status.textContent = "The pack is ready: your browser has downloaded it.";
+    } else if (Date.now() - started > 10 * 60 * 1000) {
+      window.clearInterval(timer);
+      status.textContent = "";
+    }
+  }, 500);
+});

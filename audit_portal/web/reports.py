@@ -9,6 +9,7 @@ report object; it builds in well under a second, in a worker thread, so it is a 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from sqlmodel import Session
@@ -35,6 +36,9 @@ from audit_portal.reports.report_tables import record_report_download
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import audit_context, page
 
+# The one-off token the report page's script adds to the pack link, echoed back in a cookie
+# when the file is sent: letters and digits only, so nothing else can be set through it.
+DOWNLOAD_TOKEN = re.compile(r"[a-z0-9]{1,32}")
 MAX_FILTER = 100  # longer than any real value: a longer one is simply not a value
 
 
@@ -119,7 +123,7 @@ async def campaign_report_pack(request: Request) -> Response:
         lambda db: record_report_download(db, ctx, report.campaign_id, "report.pdf", filters),
         write=True,
     )
-    return Response(
+    response = Response(
         data,
         media_type="application/pdf",
         headers={
@@ -128,6 +132,10 @@ async def campaign_report_pack(request: Request) -> Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+    token = request.query_params.get("download", "")
+    if DOWNLOAD_TOKEN.fullmatch(token):  # the page is waiting for it: "the pack is ready"
+        response.set_cookie("download_ready", token, max_age=60, path="/", samesite="strict")
+    return response
 
 
 routes = [

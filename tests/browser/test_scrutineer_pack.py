@@ -59,6 +59,9 @@ def test_a_scrutineer_reads_the_dip_samples_and_downloads_the_pack(
             page.keyboard.press("Enter")
         data = download.value.path().read_bytes()
         assert data.startswith(b"%PDF")
+        # With JavaScript the page says at once that the pack is being made, then that it came.
+        ready = "The pack is ready: your browser has downloaded it." if javascript else ""
+        expect(page.locator("#pack-status")).to_have_text(ready)
         text = words(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
         assert summary in text
         assert words(page.locator("#dip-outcomes-1 tbody tr").first.inner_text()) in text

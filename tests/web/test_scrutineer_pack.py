@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
 from sqlmodel import select
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from audit_portal.config import Settings
@@ -194,3 +195,20 @@ def test_organisation_users_cannot_download_the_pack(
         assert not response.content.startswith(b"%PDF")
     with session_scope(clean_db, write=False) as db:
         assert db.exec(select(Campaign)).first() is not None
+
+
+def test_the_pack_tells_the_waiting_page_it_has_been_sent(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    """The report page's script waits for a cookie carrying its one-off token; nothing else can
+    be set through the token."""
+    with TestClient(app) as client:
+        signed_in(client, clean_db, world.people["scrutineer"])
+        url = f"/campaigns/{world.campaign_id}/report.pdf"
+        sent = client.get(url, params={"download": "k3j9x0a1"})
+        assert sent.status_code == 200
+        assert "download_ready=k3j9x0a1" in sent.headers["set-cookie"]
+        for hostile in ("a;b=c", "x" * 40, "ABC", ""):
+            refused = client.get(url, params={"download": hostile})
+            assert refused.status_code == 200
+            assert "download_ready" not in refused.headers.get("set-cookie", "")
