@@ -56,6 +56,7 @@ from bench.servers import (
     cpu_seconds,
     free_port,
     log_offset,
+    peak_rss_mb,
     portal_command,
     portal_environment,
     problems_since,
@@ -182,12 +183,13 @@ def measure_round(
     portal_figures, logs = _http_phase(options, portal, respondents, items)
     say(f"{clients} clients: checking {clients} returns for lost writes")
     lost = count_lost(logs, stored_ratings(url, [r.return_id for r in respondents]))
+    peak = peak_rss_mb(portal.pid)  # benchmark 8: the portal's peak memory after the load
     say(f"{clients} clients: bare POST baseline")
     bare, _ = _http_phase(options, baseline, respondents, items)
     say(f"{clients} clients: raw commits baseline ({clients} threads)")
     raw = commits.measure(url, clients, options.warmup, options.seconds)
     logged = dict(problems_since(portal.stderr, offset).most_common())
-    return Round(clients, portal_figures, bare, raw, lost, logged)
+    return Round(clients, portal_figures, bare, raw, lost, logged, peak)
 
 
 def _http_phase(

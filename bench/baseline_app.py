@@ -5,6 +5,10 @@ next version, but touches no database, session or audit trail. Served by uvicorn
 machine and driven by the same clients, its rate is the ceiling the portal's autosave could
 reach on this machine with this stack: the difference is the portal's own work.
 
+Its one GET (``/returns/{id}/sections/{section}``) is the "bare GET" of the pages benchmark: a
+page with a standard's worth of rating questions (radios, explanation and evidence boxes),
+rendered with Jinja2 from data in memory.
+
 Run it as ``uvicorn bench.baseline_app:app`` from the project root.
 """
 
@@ -32,9 +36,37 @@ FRAGMENT = """\
 {%- endif %}
 """
 
+PAGE = """\
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><main><h1>{{ title }}</h1>
+<form method="post" novalidate>
+{%- for item in items %}
+  <div class="govuk-form-group" id="{{ item.fid }}-item">
+    <fieldset class="govuk-fieldset"><legend>{{ item.number }} {{ item.prompt }}</legend>
+    {%- for value, label in scale %}
+      <div class="govuk-radios__item">
+        <input class="govuk-radios__input" id="{{ item.fid }}-{{ value }}"
+          name="{{ item.fid }}-value" type="radio" value="{{ value }}"
+          {%- if item.value == value %} checked{% endif %}>
+        <label class="govuk-label govuk-radios__label" for="{{ item.fid }}-{{ value }}">
+          {{- label }}</label></div>
+    {%- endfor %}
+    </fieldset>
+    <textarea name="{{ item.fid }}-narrative" rows="3">{{ item.narrative }}</textarea>
+    <textarea name="{{ item.fid }}-evidence" rows="3">{{ item.evidence }}</textarea>
+    <input type="hidden" name="{{ item.fid }}-version" value="{{ item.version }}">
+  </div>
+{%- endfor %}
+<button type="submit">Save and continue</button></form></main></body></html>
+"""
+ITEMS_ON_PAGE = 8  # a standard of the benchmark's 100-item questionnaire has 7 or 8
+SCALE = ((3, "Fully in place"), (2, "Partly in place"), (1, "Not in place"), ("na", "N/A"))
+
 templates = Jinja2Templates(
     env=jinja2.Environment(
-        loader=jinja2.DictLoader({"save_status.html": FRAGMENT}), autoescape=True
+        loader=jinja2.DictLoader({"save_status.html": FRAGMENT, "page.html": PAGE}),
+        autoescape=True,
     )
 )
 
@@ -58,9 +90,29 @@ async def autosave_item(request: Request) -> Response:
     return templates.TemplateResponse(request, "save_status.html", context)
 
 
+async def section_page(request: Request) -> Response:
+    """A section page's worth of questions, answered, as a page: no session or database."""
+    section = str(request.path_params["section_id"])
+    items = [
+        {
+            "fid": f"item-{section.replace('.', '-')}-{n}",
+            "number": f"1.{n}",
+            "prompt": "The governing body takes strategic responsibility for safeguarding.",
+            "value": 3,
+            "narrative": "",
+            "evidence": "Training log and minutes of the board meeting.",
+            "version": 1,
+        }
+        for n in range(1, ITEMS_ON_PAGE + 1)
+    ]
+    context = {"title": f"Standard {section}", "items": items, "scale": SCALE}
+    return templates.TemplateResponse(request, "page.html", context)
+
+
 app = Starlette(
     routes=[
         Route("/healthz", healthz),
+        Route("/returns/{return_id:int}/sections/{section_id}", section_page),
         Route("/returns/{return_id:int}/items/{item_id}", autosave_item, methods=["POST"]),
     ]
 )

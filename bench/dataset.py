@@ -135,11 +135,20 @@ def rating_items(questionnaires_dir: Path = PROJECT_ROOT / "questionnaires") -> 
 # --- the data -----------------------------------------------------------------------------------
 
 
-def populate(database_url: str, schools: int, secret_key: str) -> Dataset:
-    """One open campaign with a return, a respondent and a live session for each of ``schools``."""
+def populate(
+    database_url: str,
+    schools: int,
+    secret_key: str,
+    questionnaires_dir: Path = PROJECT_ROOT / "questionnaires",
+) -> Dataset:
+    """One open campaign with a return, a respondent and a live session for each of ``schools``.
+
+    ``questionnaires_dir`` is the folder the portal will read definitions from (the pages
+    benchmark serves an enlarged copy): the lock must hold that file's content hash.
+    """
     engine = create_engine(database_url)
     try:
-        lock_questionnaire(engine)
+        lock_questionnaire(engine, questionnaires_dir)
         with engine.begin() as conn, tqdm(total=5 * schools, desc="data", unit="row") as bar:
             campaign_id = _insert_campaign(conn)
             org_ids = _bulk(conn, _table(Organisation), _organisations(schools), bar)
@@ -158,9 +167,11 @@ def populate(database_url: str, schools: int, secret_key: str) -> Dataset:
     return Dataset(tuple(respondents), rating_items())
 
 
-def lock_questionnaire(engine: Engine) -> None:
+def lock_questionnaire(
+    engine: Engine, questionnaires_dir: Path = PROJECT_ROOT / "questionnaires"
+) -> None:
     """Store the questionnaire's content hash, as opening a campaign does."""
-    catalogue = load_catalogue(PROJECT_ROOT / "questionnaires")
+    catalogue = load_catalogue(questionnaires_dir)
     with Session(engine) as db:
         lock_version(
             db,

@@ -17,6 +17,7 @@ from bench.driver import SaveLog, Tally
 RATIO_TARGET = 0.25  # this round's target for saves/s against the slower baseline
 P99_TARGET_MS = 500.0
 P99_TARGET_CLIENTS = 50  # the latency target is for an ordinary busy morning, not the peak
+PEAK_RSS_TARGET_MB = 200.0  # benchmark 8: one app process's memory after the load
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Round:
     raw_commits: CommitFigures
     lost_writes: LostWrites
     portal_logged: dict[str, int] = field(default_factory=dict)  # exception lines, counted
+    portal_peak_rss_mb: float | None = None  # VmHWM of the portal process after this round
 
     @property
     def ceiling(self) -> float:
@@ -153,6 +155,15 @@ def checks(result: Round) -> list[Check]:
         Check("conflicts", "0", f"{portal.conflicts:,}", portal.conflicts == 0),
         Check("lost writes", "0", f"{result.lost_writes.lost:,}", result.lost_writes.lost == 0),
     ]
+    if result.portal_peak_rss_mb is not None:
+        found.append(
+            Check(
+                "portal peak RSS",
+                f"< {PEAK_RSS_TARGET_MB:.0f} MB",
+                f"{result.portal_peak_rss_mb:,.0f} MB",
+                result.portal_peak_rss_mb < PEAK_RSS_TARGET_MB,
+            )
+        )
     return found
 
 
@@ -192,6 +203,7 @@ def render_round(result: Round) -> list[str]:
         ),
         ("saves/s ÷ slower baseline", f"{result.ratio:.3f}", "saves/s ÷ slower baseline"),
         ("CPU, % of one core", _cpu(portal, bare), ""),
+        ("portal peak RSS (VmHWM)", _mb(result.portal_peak_rss_mb), "portal peak RSS"),
     ]
     lines = [
         f"{result.clients} concurrent clients, {portal.seconds:g} s measured",
@@ -215,6 +227,10 @@ def verdict(rounds: Sequence[Round]) -> str:
 
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} ms"
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} MB since the portal started"
 
 
 def _latencies(figures: LoadFigures) -> str:
@@ -258,6 +274,7 @@ def as_json(meta: dict[str, str], rounds: Sequence[Round]) -> dict[str, Any]:
             "p99_at_clients": P99_TARGET_CLIENTS,
             "errors": 0,
             "lost_writes": 0,
+            "portal_peak_rss_mb_below": PEAK_RSS_TARGET_MB,
         },
         "rounds": [
             {

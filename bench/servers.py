@@ -157,6 +157,19 @@ def cpu_seconds(pid: int) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mb(pid: int) -> float | None:
+    """The most resident memory a process has used since it started (VmHWM), in MB (10^6
+    bytes); None where /proc is not there. Read once after a load, it is that load's peak."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1_000_000  # the kernel counts in KiB
+    return None
+
+
 def log_offset(path: Path) -> int:
     """Where the log ends now, so a phase can read only what it added."""
     return path.stat().st_size if path.exists() else 0
