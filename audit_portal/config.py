@@ -49,6 +49,13 @@ class Settings:
     evidence_stale_years: int = 3
     evidence_scrutineer_download: bool = False
     report_suppression_threshold: int = 5
+    # Overload: at most this many requests are served at once (the database pool's request
+    # connections, db.REQUEST_CONNECTIONS), at most max_waiting_requests wait for a turn, and
+    # none waits longer than max_wait_ms; the rest get a fast 503 with Retry-After.
+    max_active_requests: int = 18
+    max_waiting_requests: int = 300
+    max_wait_ms: int = 10_000
+    log_format: str = "text"
 
     @property
     def is_production(self) -> bool:
@@ -94,6 +101,13 @@ class Settings:
             evidence_scrutineer_download=env.boolean("EVIDENCE_SCRUTINEER_DOWNLOAD", False),
             report_suppression_threshold=env.integer(
                 "REPORT_SUPPRESSION_THRESHOLD", 5, low=1, high=1000
+            ),
+            max_active_requests=env.integer("MAX_ACTIVE_REQUESTS", 18, low=1, high=18),
+            max_waiting_requests=env.integer("MAX_WAITING_REQUESTS", 300, low=0, high=100_000),
+            max_wait_ms=env.integer("MAX_WAIT_MS", 10_000, low=1, high=120_000),
+            # Production ships its logs, one JSON object a line; people read plain text.
+            log_format=env.choice(
+                "LOG_FORMAT", ("json", "text"), "json" if environment == "production" else "text"
             ),
         )
 

@@ -31,6 +31,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from audit_portal.cli import log_redaction
     from audit_portal.db import create_db_engine, schema_status
     from audit_portal.web.app import create_app
+    from audit_portal.web.request_log import configure_logging
 
     engine = create_db_engine(settings)
     problem = schema_status(engine, settings.database_url).problem()
@@ -39,8 +40,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(problem)
     app = create_app(settings, engine=engine)
     print(f"Serving {settings.partnership_name} at http://{args.host}:{args.port} (Ctrl+C to stop)")
+    configure_logging(settings.log_format)
+    # The portal logs each request itself (with its id, route and duration): no access log, and
+    # uvicorn keeps the handlers configured here rather than installing its own.
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_level="info", proxy_headers=True
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
     )
     server = uvicorn.Server(config)
     log_redaction.install()  # uvicorn configures its loggers in Config(): filter after that

@@ -37,6 +37,8 @@ from audit_portal.web import (
     users,
 )
 from audit_portal.web.errors import exception_handlers, too_large
+from audit_portal.web.overload import Limits, OverloadMiddleware
+from audit_portal.web.request_log import RequestLogMiddleware
 from audit_portal.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from audit_portal.web.templating import create_templates
 from audit_portal.worker import Worker
@@ -46,11 +48,13 @@ UPLOAD_FIELDS_SLACK = 1024 * 1024  # an evidence upload's text fields and part h
 
 
 class PortalApp(Starlette):
-    """Starlette with the security headers outside everything, its error middleware included."""
+    """Starlette with the security headers outside everything, its error middleware included,
+    and one log line per request just inside them (so it has the request's id)."""
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeadersMiddleware(
-            super().build_middleware_stack(), hsts=self.state.settings.secure_cookies
+            RequestLogMiddleware(super().build_middleware_stack()),
+            hsts=self.state.settings.secure_cookies,
         )
 
 
@@ -100,13 +104,15 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
             Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
         ],
         middleware=[
+            # Outermost of ours: a request refused for overload costs no body read and no query.
+            Middleware(OverloadMiddleware, limits=Limits.from_settings(settings)),
             Middleware(
                 BodyLimitMiddleware,
                 limit=MAX_BODY_BYTES,
                 refuse=too_large,
                 # Evidence uploads have their own limit, enforced while streaming by the route.
                 wider=[(evidence.UPLOAD_PATH, max_request_bytes(settings) + UPLOAD_FIELDS_SLACK)],
-            )
+            ),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -26,6 +27,11 @@ PAGE_TITLES = {
     503: "Sorry, the service is unavailable",
 }
 TEMPLATED = {404, 500}
+DATABASE_RETRY_AFTER_SECONDS = 30
+DATABASE_UNAVAILABLE = (
+    "The service cannot reach its database at the moment. Try again in a few minutes. "
+    "If you were saving something, check it is there when the service is back."
+)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -42,13 +48,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("Unhandled error (request %s)", getattr(request.state, "request_id", "?"))
-    return render(
-        request,
-        "errors/500.html",
-        {"title": PAGE_TITLES[500], "request_id": getattr(request.state, "request_id", "")},
-        status_code=500,
-    )
+    """The plain 500 page. Its reference is the request id, which the traceback logged here and
+    the request's own log line both carry, so a quoted reference finds them."""
+    reference = _request_id(request)
+    log.exception("Unhandled error (request %s)", reference, extra={"request_id": reference})
+    context = {"title": PAGE_TITLES[500], "request_id": reference}
+    return render(request, "errors/500.html", context, status_code=500)
 
 
 async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,6 +67,30 @@ async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
         status_code=413,
     )
     await response(scope, receive, send)
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down or unreachable: a plain 503 at once, never a traceback or a hang.
+
+    The pool throws the dead connections away, so the portal serves again by itself as soon as
+    the database is back; a load balancer sees the same from /healthz meanwhile.
+    """
+    reference = _request_id(request)
+    problem = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    log.error(
+        "Database unavailable (request %s): %s", reference, problem, extra={"request_id": reference}
+    )
+    for name, default in (("actor", None), ("flash", []), ("csrf_token", "")):
+        if not hasattr(request.state, name):
+            setattr(request.state, name, default)
+    response = render(
+        request,
+        "errors/generic.html",
+        {"title": PAGE_TITLES[503], "detail": DATABASE_UNAVAILABLE},
+        status_code=503,
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 async def value_too_long(request: Request, exc: Exception) -> Response:
@@ -91,5 +120,7 @@ exception_handlers = {
     HTTPException: http_error,
     NotFound: not_found,
     ValueTooLong: value_too_long,
+    OperationalError: database_unavailable,  # connection refused, lost or timed out
+    InterfaceError: database_unavailable,  # a connection already closed under the portal
     500: server_error,
 }

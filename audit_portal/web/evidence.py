@@ -580,7 +580,7 @@ async def download(request: Request) -> Response:
             "Content-Length": str(found.file.size),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
         },
     )
 

@@ -29,13 +29,14 @@ from audit_portal.models import utcnow
 from audit_portal.policy import Actor, Permission, allows, is_scoped
 from audit_portal.web import csrf
 from audit_portal.web.context import close_db, connection_slots, render, run_db
+from audit_portal.web.whole_form import read_form
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # For a scoped permission on a resource below an organisation (a return, say): find the
 # organisation it belongs to from the path parameters, or None when there is no such resource.
 ScopeResolver = Callable[[Session, dict], int | None]
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-FORM_LIMITS = {"max_files": 5, "max_fields": 3000}
+FORM_LIMITS: dict[str, int] = {"max_files": 5, "max_fields": 3000}
 TWO_FACTOR_SETUP = "/account/two-factor"
 
 
@@ -173,7 +174,7 @@ async def _authorise_and_call(
         return await endpoint(request)
     if upload is not None and _is_multipart(request):
         return await _upload_and_call(request, endpoint, keeper, upload)
-    form = await request.form(**FORM_LIMITS)
+    form = await read_form(request, **FORM_LIMITS)
     try:
         if _has_nul(form.multi_items()):
             raise HTTPException(400, NUL_MESSAGE)

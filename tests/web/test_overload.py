@@ -1,0 +1,209 @@
+"""Deadline day beyond what one process can serve: a fast 503 with Retry-After, never a hang.
+
+The limits are set low (a handful of requests at once) so that an ordinary burst overloads the
+portal; every answer must be a page or a plain 503, none a 500, all within seconds, and the
+portal must serve normally straight afterwards. The default limits are what the README says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from audit_portal.accounts.sessions import COOKIE_NAME
+from audit_portal.config import Settings
+from audit_portal.db import REQUEST_CONNECTIONS, session_scope
+from audit_portal.models import Answer
+from audit_portal.web.app import create_app
+from tests.builders import visible_text
+from tests.conftest import make_settings
+from tests.personas import World, signed_in
+
+BASE_URL = "http://127.0.0.1:8000"
+BURST = 60
+NO_HANG_S = 25  # far beyond what the burst needs; a queue into time-outs would exceed it
+
+
+def busy_app(database_url: str, engine: Engine, tmp_path: Path, **limits: str) -> Starlette:
+    return create_app(make_settings(database_url, tmp_path, **limits), engine=engine)
+
+
+def sign_in(app: Starlette, engine: Engine, world: World) -> tuple[str, str]:
+    """The session cookie and CSRF token of organisation A's respondent."""
+    with TestClient(app, base_url=BASE_URL) as client:
+        token = signed_in(client, engine, world.people["respondent_a"])
+        return client.cookies[COOKIE_NAME], token
+
+
+def client_for(app: Starlette, cookie: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, cookies={COOKIE_NAME: cookie}
+    )
+
+
+def stored_answers(engine: Engine) -> dict[str, object]:
+    with session_scope(engine, write=False) as db:
+        return {a.item_id: a.value["v"] for a in db.exec(select(Answer)).all()}
+
+
+def test_the_limits_default_to_the_connections_kept_for_requests(settings: Settings) -> None:
+    assert settings.max_active_requests == REQUEST_CONNECTIONS
+    assert settings.max_waiting_requests == 300 and settings.max_wait_ms == 10_000
+
+
+def test_a_burst_beyond_the_limit_gets_fast_503s_and_then_normal_service(
+    database_url: str, clean_db: Engine, world: World, tmp_path: Path
+) -> None:
+    app = busy_app(
+        database_url,
+        clean_db,
+        tmp_path,
+        MAX_ACTIVE_REQUESTS="2",
+        MAX_WAITING_REQUESTS="3",
+        MAX_WAIT_MS="5000",
+    )
+    cookie, _ = sign_in(app, clean_db, world)
+
+    async def burst() -> tuple[list[httpx.Response], httpx.Response, list[httpx.Response]]:
+        async with client_for(app, cookie) as http:
+            pages = [http.get("/dashboard") for _ in range(BURST)]
+            both = asyncio.gather(asyncio.gather(*pages), http.get("/healthz"))
+            during, health = await asyncio.wait_for(both, timeout=NO_HANG_S)
+            after = [await http.get("/dashboard") for _ in range(5)]
+            return during, health, after
+
+    during, health, after = asyncio.run(burst())
+    statuses = [r.status_code for r in during]
+    assert set(statuses) == {200, 503}, statuses
+    assert statuses.count(200) >= 5, "those let in (2 at once, 3 waiting) were served"
+    assert statuses.count(503) >= BURST // 2
+    for refused in (r for r in during if r.status_code == 503):
+        assert refused.headers["Retry-After"] == "5"
+        assert refused.headers["Cache-Control"] == "no-store"
+        assert "unsafe-inline" not in refused.headers["Content-Security-Policy"]
+        page = visible_text(refused.text)
+        assert "Sorry, the service is unavailable" in page
+        assert "a lot of people are using it at once" in page and "try again" in page
+    assert health.status_code == 200, "the load balancer still sees a healthy, busy instance"
+    assert [r.status_code for r in after] == [200] * 5
+    assert all("Alpha Primary School" in r.text for r in after)
+
+
+def test_a_request_that_waits_too_long_for_a_turn_gets_a_503(
+    database_url: str, clean_db: Engine, world: World, tmp_path: Path
+) -> None:
+    app = busy_app(
+        database_url,
+        clean_db,
+        tmp_path,
+        MAX_ACTIVE_REQUESTS="1",
+        MAX_WAITING_REQUESTS="1000",
+        MAX_WAIT_MS="30",
+    )
+    cookie, _ = sign_in(app, clean_db, world)
+
+    async def burst() -> list[httpx.Response]:
+        async with client_for(app, cookie) as http:
+            pages = [http.get("/dashboard") for _ in range(30)]
+            return await asyncio.wait_for(asyncio.gather(*pages), timeout=NO_HANG_S)
+
+    statuses = [r.status_code for r in asyncio.run(burst())]
+    assert set(statuses) == {200, 503}, "one at a time, and none may wait more than 30 ms"
+
+
+def test_a_refused_autosave_stores_nothing_and_saves_when_sent_again(
+    database_url: str, clean_db: Engine, world: World, tmp_path: Path
+) -> None:
+    app = busy_app(
+        database_url,
+        clean_db,
+        tmp_path,
+        MAX_ACTIVE_REQUESTS="1",
+        MAX_WAITING_REQUESTS="0",
+        MAX_WAIT_MS="5000",
+    )
+    cookie, token = sign_in(app, clean_db, world)
+    return_id = world.returns[world.org_a]
+    hx = {"X-CSRF-Token": token, "HX-Request": "true"}
+
+    def save(item: str, value: str) -> dict[str, str]:
+        prefix = "item-" + item.replace(".", "-")
+        return {f"{prefix}-value": value, f"{prefix}-version": ""}
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        body_may_finish = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            # The only turn is held by a save whose body has not finished arriving.
+            await body_may_finish.wait()
+            yield b"item-s175-1-2-value=3&item-s175-1-2-version="
+
+        async with client_for(app, cookie) as http:
+            slow = asyncio.ensure_future(
+                http.post(
+                    f"/returns/{return_id}/items/s175.1.2",
+                    content=slow_body(),
+                    headers={**hx, "Content-Type": "application/x-www-form-urlencoded"},
+                )
+            )
+            await asyncio.sleep(0.2)  # it has taken the turn and waits for its body
+            url = f"/returns/{return_id}/items/s175.1.1"
+            refused = await asyncio.wait_for(
+                http.post(url, data=save("s175.1.1", "2"), headers=hx), timeout=NO_HANG_S
+            )
+            body_may_finish.set()
+            held = await asyncio.wait_for(slow, timeout=NO_HANG_S)
+            assert stored_answers(clean_db) == {"s175.1.2": 3}, "the refused save stored nothing"
+            again = await http.post(url, data=save("s175.1.1", "2"), headers=hx)
+            return refused, held, again
+
+    refused, held, again = asyncio.run(scenario())
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert visible_text(refused.text) == (
+        "Not saved yet: the portal is very busy. Trying again in a few seconds."
+    )
+    assert held.status_code == 200 and "Saved" in held.text
+    assert again.status_code == 200 and "Saved" in again.text
+    assert stored_answers(clean_db) == {"s175.1.1": 2, "s175.1.2": 3}
+
+
+def test_a_refused_form_says_it_was_not_saved(
+    database_url: str, clean_db: Engine, world: World, tmp_path: Path
+) -> None:
+    app = busy_app(
+        database_url, clean_db, tmp_path, MAX_ACTIVE_REQUESTS="1", MAX_WAITING_REQUESTS="0"
+    )
+    cookie, token = sign_in(app, clean_db, world)
+
+    async def scenario() -> httpx.Response:
+        release = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            await release.wait()
+            yield b""
+
+        async with client_for(app, cookie) as http:
+            slow = asyncio.ensure_future(
+                http.post(
+                    "/sign-out",
+                    content=slow_body(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+            )
+            await asyncio.sleep(0.2)
+            refused = await http.post("/sign-out", data={"csrf_token": token})
+            release.set()
+            await asyncio.wait_for(slow, timeout=NO_HANG_S)
+            return refused
+
+    refused = asyncio.run(scenario())
+    assert refused.status_code == 503
+    page = visible_text(refused.text)
+    assert "what you sent has not been saved" in page and "send it again" in page
