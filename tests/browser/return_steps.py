@@ -28,5 +28,9 @@ def finish_by_mouse(page: Page) -> None:
     while "/sections/" in page.url:
         answer_section_by_mouse(page)
         page.get_by_role("button", name="Save and continue").click()
-        expect(page.locator(".govuk-error-summary")).to_have_count(0)
+        summary = page.locator(".govuk-error-summary")
+        try:
+            expect(summary).to_have_count(0)
+        except AssertionError as problem:  # say what the page objected to
+            raise AssertionError(f"{page.url}: {summary.first.inner_text()[:800]}") from problem
     expect(page.locator("h1")).to_have_text("Check your answers")
