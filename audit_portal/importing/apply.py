@@ -17,12 +17,12 @@ from audit_portal.models import Organisation, saved_id
 from audit_portal.organisations import create_organisation, note_intelligence, update_organisation
 
 
-def _tick(progress: Progress, done: int, total: int) -> None:
+def tick(progress: Progress, done: int, total: int) -> None:
     if progress is not None:
         progress(done, total)
 
 
-def _by_identifier(db: Session, scheme: str, identifiers: list[str]) -> dict[str, Organisation]:
+def by_identifier(db: Session, scheme: str, identifiers: list[str]) -> dict[str, Organisation]:
     found: dict[str, Organisation] = {}
     for start in range(0, len(identifiers), 500):  # stay well under parameter limits
         chunk = identifiers[start : start + 500]
@@ -44,7 +44,7 @@ def import_schools(
 ) -> ImportReport:
     parsed = gias.parse(data, local_authorities)
     report = ImportReport(skipped=list(parsed.skipped))
-    existing = _by_identifier(db, "urn", [s.urn for s in parsed.schools])
+    existing = by_identifier(db, "urn", [s.urn for s in parsed.schools])
     for done, school in enumerate(parsed.schools, start=1):
         org = existing.get(school.urn)
         if org is None and school.status == "inactive":
@@ -58,7 +58,7 @@ def import_schools(
             report.updated += 1
         else:
             report.unchanged += 1
-        _tick(progress, done, len(parsed.schools))
+        tick(progress, done, len(parsed.schools))
     report.skipped.sort(key=lambda s: s.row)
     return report
 
@@ -78,13 +78,13 @@ def import_organisations(
             report.updated += 1
         else:
             report.unchanged += 1
-        _tick(progress, done, len(records))
+        tick(progress, done, len(records))
     return report
 
 
 def _find_organisation(db: Session, values: dict) -> Organisation | None:
     if values.get("identifier"):
-        return _by_identifier(db, values["identifier_scheme"], [values["identifier"]]).get(
+        return by_identifier(db, values["identifier_scheme"], [values["identifier"]]).get(
             values["identifier"]
         )
     return db.exec(
@@ -102,7 +102,7 @@ def import_intelligence(
     report = ImportReport(skipped=skipped)
     for done, record in enumerate(records, start=1):
         v = record.values
-        org = _by_identifier(db, v["identifier_scheme"], [v["identifier"]]).get(v["identifier"])
+        org = by_identifier(db, v["identifier_scheme"], [v["identifier"]]).get(v["identifier"])
         if org is None:
             report.skipped.append(
                 Skip(record.row, f"no organisation has {v['identifier_scheme']} {v['identifier']}")
@@ -124,6 +124,6 @@ def import_intelligence(
             report.updated += 1
         else:
             report.created += 1
-        _tick(progress, done, len(records))
+        tick(progress, done, len(records))
     report.skipped.sort(key=lambda s: s.row)
     return report

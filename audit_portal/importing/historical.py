@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from sqlmodel import Session, select
 
 from audit_portal.audit import AuditContext, record
-from audit_portal.importing.apply import _by_identifier, _tick
+from audit_portal.importing.apply import by_identifier, tick
 from audit_portal.importing.report import ImportFileError, Progress, Skip
 from audit_portal.importing.returns_file import CheckedFile, ReturnRow, check_rows, read_table
 from audit_portal.models import (
@@ -103,7 +103,7 @@ def import_historical_returns(
     orgs_by_id = {saved_id(o): o for o in organisations.values()}
     for done, (organisation_id, rows) in enumerate(sorted(by_organisation.items()), start=1):
         _return(db, definition, digest, campaign, orgs_by_id[organisation_id], rows)
-        _tick(progress, done, len(by_organisation))
+        tick(progress, done, len(by_organisation))
     report.campaign_id = saved_id(campaign)
     report.organisations, report.answers = len(by_organisation), len(checked.rows)
     record(
@@ -164,7 +164,7 @@ def _organisations(
     found = {
         (scheme, identifier): org
         for scheme, identifiers in wanted.items()
-        for identifier, org in _by_identifier(db, scheme, sorted(identifiers)).items()
+        for identifier, org in by_identifier(db, scheme, sorted(identifiers)).items()
     }
     audience = definition.audience.as_dict()
     usable: list[ReturnRow] = []

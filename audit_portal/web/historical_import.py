@@ -25,7 +25,7 @@ from audit_portal.policy import Permission
 from audit_portal.questionnaires import current_catalogue
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import audit_context, page
-from audit_portal.web.imports import MAX_UPLOAD_BYTES, _rejected
+from audit_portal.web.imports import MAX_UPLOAD_BYTES, record_rejected_upload
 
 TITLE = "Import past returns"
 SUFFIXES = (".csv", ".xlsx")
@@ -48,7 +48,7 @@ async def import_returns_page(request: Request) -> Response:
     errors, plan = _plan(values, [value for value, _ in choices])
     data, filename = await _file(form, errors)
     if errors or plan is None:
-        await _rejected(request, errors)
+        await record_rejected_upload(request, errors)
         return _form(request, choices, values, errors, status_code=400)
     ctx, today = audit_context(request), clock.today()
     try:
@@ -59,7 +59,7 @@ async def import_returns_page(request: Request) -> Response:
         )
     except ImportFileError as problem:
         errors = {"file": f"{problem} Nothing was imported."}
-        await _rejected(request, errors)
+        await record_rejected_upload(request, errors)
         return _form(request, choices, values, errors, status_code=400)
     if not report.imported:
         return _form(request, choices, values, {"file": report.summary()}, report, 400)

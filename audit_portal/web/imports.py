@@ -49,7 +49,7 @@ async def import_page(request: Request) -> Response:
         if len(data) > MAX_UPLOAD_BYTES:
             errors["file"] = "The file must be smaller than 20 MB"
     if errors:
-        await _rejected(request, errors)
+        await record_rejected_upload(request, errors)
         return render(
             request,
             "organisations/import.html",
@@ -74,7 +74,7 @@ async def import_page(request: Request) -> Response:
         report = await run_db(request, work, write=True)
     except ImportFileError as problem:
         errors = {"file": f"{problem} Nothing was imported."}
-        await _rejected(request, errors)
+        await record_rejected_upload(request, errors)
         return render(
             request,
             "organisations/import.html",
@@ -114,7 +114,7 @@ def _check(kind: str, authorities: list[str], upload: object) -> dict[str, str]:
     return errors
 
 
-async def _rejected(request: Request, errors: dict[str, str]) -> None:
+async def record_rejected_upload(request: Request, errors: dict[str, str]) -> None:
     ctx = audit_context(request)
     await run_db(
         request,

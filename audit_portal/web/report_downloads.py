@@ -41,7 +41,7 @@ from audit_portal.reports.report_tables import (
 )
 from audit_portal.web.context import run_db, stream_from_db
 from audit_portal.web.guard import audit_context, page
-from audit_portal.web.reports import _filters
+from audit_portal.web.reports import report_filters
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,7 +59,7 @@ def _checked(db: Session, campaign_id: int, filters: ReportFilters) -> Campaign:
 
 async def _report(request: Request, catalogue: Catalogue) -> CampaignReport:
     campaign_id, settings = request.path_params["campaign_id"], request.app.state.settings
-    filters, today = _filters(request), clock.today()
+    filters, today = report_filters(request), clock.today()
 
     def load(db: Session) -> CampaignReport:
         campaign = _checked(db, campaign_id, filters)
@@ -108,7 +108,7 @@ async def report_tables_xlsx(request: Request) -> Response:
 
 async def answers_csv(request: Request) -> Response:
     """Every submitted answer, streamed (see ``web.context.stream_from_db``)."""
-    campaign_id, filters = request.path_params["campaign_id"], _filters(request)
+    campaign_id, filters = request.path_params["campaign_id"], report_filters(request)
     catalogue = current_catalogue(request.app.state.settings.questionnaires_dir)
     ctx = audit_context(request)
 

@@ -42,7 +42,7 @@ DOWNLOAD_TOKEN = re.compile(r"[a-z0-9]{1,32}")
 MAX_FILTER = 100  # longer than any real value: a longer one is simply not a value
 
 
-def _filters(request: Request) -> ReportFilters:
+def report_filters(request: Request) -> ReportFilters:
     q = request.query_params
     return ReportFilters(**{name: q.get(name, "").strip()[:MAX_FILTER] for name in FILTER_LABELS})
 
@@ -57,7 +57,7 @@ async def campaign_report_page(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     settings = request.app.state.settings
     catalogue = current_catalogue(settings.questionnaires_dir)
-    filters, today = _filters(request), clock.today()
+    filters, today = report_filters(request), clock.today()
     threshold = settings.report_suppression_threshold
 
     def load(db: Session) -> tuple:
@@ -103,7 +103,7 @@ async def campaign_report_pack(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     settings = request.app.state.settings
     catalogue = current_catalogue(settings.questionnaires_dir)
-    filters, today = _filters(request), clock.today()
+    filters, today = report_filters(request), clock.today()
 
     def load(db: Session) -> CampaignReport:
         campaign = get_campaign(db, campaign_id)
