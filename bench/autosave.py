@@ -39,7 +39,6 @@ from sqlalchemy import create_engine, text
 
 from bench import commits, driver
 from bench.dataset import (
-    DEFAULT_POSTGRES_ADMIN_URL,
     Dataset,
     Respondent,
     SetupFailed,
@@ -49,6 +48,7 @@ from bench.dataset import (
     stored_ratings,
 )
 from bench.figures import LoadFigures, Round, as_json, count_lost, render
+from bench.options import add_run_options
 from bench.servers import (
     Running,
     ServerFailed,
@@ -86,20 +86,13 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         prog="python -m bench.autosave",
         description="Load benchmark of the portal's autosave against same-run baselines.",
     )
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--clients", default="50,200", help="comma-separated numbers of concurrent clients"
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 10 clients, 5 s")
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_ADMIN_URL,
-        help="a PostgreSQL database to connect to while creating and dropping the throwaway one",
-    )
-    parser.add_argument("--logs", type=Path, help="keep the servers' output in this folder")
+    add_run_options(parser)
     args = parser.parse_args(argv)
     clients = (10,) if args.quick else _client_counts(parser, args.clients)
     return Options(

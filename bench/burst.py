@@ -35,7 +35,6 @@ from bench.autosave import Options as AutosaveOptions
 from bench.autosave import describe_run, say
 from bench.burst_figures import Report, summarise
 from bench.dataset import (
-    DEFAULT_POSTGRES_ADMIN_URL,
     Dataset,
     SetupFailed,
     migrate,
@@ -44,6 +43,7 @@ from bench.dataset import (
     stored_ratings,
 )
 from bench.figures import count_lost
+from bench.options import add_run_options
 from bench.servers import (
     Running,
     ServerFailed,
@@ -81,7 +81,6 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         prog="python -m bench.burst",
         description="Deadline burst: 3x the sustainable autosave rate, then normal load.",
     )
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--respondents", type=int, default=300, help="signed-in respondents")
     parser.add_argument(
         "--calibrate-clients", type=int, default=50, help="closed-loop clients for the rate"
@@ -98,9 +97,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         metavar="NAME=VALUE",
         help="a portal setting, e.g. --set MAX_WAITING_REQUESTS=100 (repeatable)",
     )
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_ADMIN_URL)
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    parser.add_argument("--logs", type=Path, help="keep the portal's output in this folder")
+    add_run_options(parser)
     args = parser.parse_args(argv)
     if args.respondents < 1 or args.calibrate_clients < 1:
         parser.error("--respondents and --calibrate-clients must be at least 1")

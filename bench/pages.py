@@ -56,7 +56,6 @@ from bench.autosave import (  # the run's particulars are printed as the autosav
     say,
 )
 from bench.dataset import (
-    DEFAULT_POSTGRES_ADMIN_URL,
     Respondent,
     SetupFailed,
     migrate,
@@ -64,6 +63,7 @@ from bench.dataset import (
     scratch_database,
 )
 from bench.figures import percentiles
+from bench.options import add_run_options
 from bench.questionnaire import ITEMS, answer_rows, definition_in, write_questionnaire
 from bench.servers import (
     Running,
@@ -99,18 +99,11 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         prog="python -m bench.pages",
         description="Section and check-answers pages of a 100-item return, against a bare GET.",
     )
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=600, help="measured requests per page")
     parser.add_argument("--warmup", type=int, default=40, help="unmeasured requests per page")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 clients, 100 requests")
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_ADMIN_URL,
-        help="a PostgreSQL database to connect to while creating and dropping the throwaway one",
-    )
-    parser.add_argument("--logs", type=Path, help="keep the servers' output in this folder")
+    add_run_options(parser)
     args = parser.parse_args(argv)
     if min(args.clients, args.requests) < 1 or args.warmup < 0:
         parser.error("--clients and --requests must be 1 or more, --warmup 0 or more")

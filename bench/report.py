@@ -58,7 +58,8 @@ from bench.autosave import (  # the run's particulars are printed as the autosav
     _terminate_cleanly,
     say,
 )
-from bench.dataset import DEFAULT_POSTGRES_ADMIN_URL, SetupFailed, migrate, scratch_database
+from bench.dataset import SetupFailed, migrate, scratch_database
+from bench.options import add_run_options
 from bench.pages import counted
 from bench.questionnaire import ITEMS, write_questionnaire
 from bench.report_data import Reader, add_organisations, create_campaign
@@ -109,17 +110,10 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         prog="python -m bench.report",
         description="A campaign report over many returns, against the raw GROUP BY.",
     )
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--organisations", type=int, default=25_000, help="the full size")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each, per size")
     parser.add_argument("--quick", action="store_true", help="2,000 organisations, 3 repeats")
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_ADMIN_URL,
-        help="a PostgreSQL database to connect to while creating and dropping the throwaway one",
-    )
-    parser.add_argument("--logs", type=Path, help="keep the portal's output in this folder")
+    add_run_options(parser)
     args = parser.parse_args(argv)
     if args.organisations < 20 or args.repeats < 1:
         parser.error("--organisations must be 20 or more and --repeats 1 or more")
