@@ -263,6 +263,8 @@ def test_bad_uploads_keep_what_was_typed_and_list_every_bad_row(
         assert "must be a CSV or Excel (.xlsx) file" in wrong_type.text
         untitled = upload(client, token, csv_bytes(GOOD), title="  ")
         assert "Enter a title for the campaign" in untitled.text
-        for response in (future, impossible, unknown, wrong_type, untitled):
+        too_long = upload(client, token, csv_bytes(GOOD), title="T" * 201)
+        assert "The title must be 200 characters or fewer" in too_long.text
+        for response in (future, impossible, unknown, wrong_type, untitled, too_long):
             assert response.status_code == 400
     assert imported_campaigns(clean_db) == []
