@@ -27,7 +27,10 @@ def finish_by_mouse(page: Page) -> None:
     """From a section page, answer every remaining standard and arrive at check answers."""
     while "/sections/" in page.url:
         answer_section_by_mouse(page)
-        page.get_by_role("button", name="Save and continue").click()
+        # Wait for the next page: otherwise the old page's button can be clicked again
+        # while the browser is still leaving it, skipping a section unanswered.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save and continue").click()
         summary = page.locator(".govuk-error-summary")
         try:
             expect(summary).to_have_count(0)
