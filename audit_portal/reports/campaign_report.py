@@ -69,7 +69,7 @@ from audit_portal.reports.figures import (
     returned_comparison,
 )
 from audit_portal.reports.methodology import SampleMethod, invitation_in_words, sample_methods
-from audit_portal.reports.queries import ReportFilters, _organisations, item_figures
+from audit_portal.reports.queries import ReportFilters, among_filtered, item_figures
 from audit_portal.reports.suppression import (
     DEFAULT_THRESHOLD,
     WITHHELD,
@@ -431,7 +431,7 @@ def _invited(
         .join(Return, col(Return.organisation_id) == Organisation.id)
         .where(
             col(Return.campaign_id) == campaign_id,
-            col(Organisation.id).in_(_organisations(filters)),
+            among_filtered(Organisation.id, filters),
         )
     ).all()
     statuses = {s.value: s for s in ReturnStatus}
@@ -678,7 +678,7 @@ def _follow_ups(
         .join(Return, col(Return.id) == FollowUp.return_id)
         .where(
             Return.campaign_id == campaign_id,
-            col(Return.organisation_id).in_(_organisations(filters)),
+            among_filtered(Return.organisation_id, filters),
         )
     ).all()
     statuses = Counter(state_of(f, today).status for f in follow_ups)
@@ -700,7 +700,7 @@ def _follow_ups(
         .join(Return, col(Return.id) == FollowUp.return_id)
         .where(
             Return.campaign_id == campaign_id,
-            col(Return.organisation_id).in_(_organisations(filters)),
+            among_filtered(Return.organisation_id, filters),
         )
         .order_by(col(FollowUpSubmission.round))
     ).all():

@@ -10,9 +10,10 @@ phase, district or a current intelligence flag. The counts are handed to the pur
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, func
+from sqlalchemy import ColumnElement, Select, and_, func, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -54,6 +55,15 @@ def _organisations(filters: ReportFilters) -> Select:
     return query
 
 
+def among_filtered(column: Any, filters: ReportFilters) -> ColumnElement[bool]:
+    """``column`` (an organisation id) is one the filters keep. With no filter it is no
+    condition at all: the planner then need not visit every organisation of a national
+    campaign to find that each one passes (a third of the report's time at 25,000)."""
+    if not any(astuple(filters)):
+        return true()
+    return col(column).in_(_organisations(filters))
+
+
 def counted_submissions(campaign_id: int, filters: ReportFilters) -> Select:
     """The id of the latest submission of every submitted or accepted return that passes."""
     latest = (
@@ -74,7 +84,7 @@ def counted_submissions(campaign_id: int, filters: ReportFilters) -> Select:
         .where(
             Return.campaign_id == campaign_id,
             col(Return.status).in_([s.value for s in SUBMITTED]),
-            col(Return.organisation_id).in_(_organisations(filters)),
+            among_filtered(Return.organisation_id, filters),
         )
     )
 
@@ -86,7 +96,7 @@ def invited_returns(db: Session, campaign_id: int, filters: ReportFilters) -> li
         .join(Return, col(Return.organisation_id) == Organisation.id)
         .where(
             Return.campaign_id == campaign_id,
-            col(Organisation.id).in_(_organisations(filters)),
+            among_filtered(Organisation.id, filters),
         )
     ).all()
     return [
