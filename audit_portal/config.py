@@ -56,6 +56,11 @@ class Settings:
     max_waiting_requests: int = 300
     max_wait_ms: int = 10_000
     log_format: str = "text"
+    # Retention (UK GDPR storage limitation): how long records are kept; see retention.rules.
+    retention_campaign_years: int = 6
+    retention_account_years: int = 2
+    retention_sign_in_days: int = 90
+    retention_email_days: int = 365
 
     @property
     def is_production(self) -> bool:
@@ -109,6 +114,11 @@ class Settings:
             log_format=env.choice(
                 "LOG_FORMAT", ("json", "text"), "json" if environment == "production" else "text"
             ),
+            retention_campaign_years=env.integer("RETENTION_CAMPAIGN_YEARS", 6, low=1, high=100),
+            retention_account_years=env.integer("RETENTION_ACCOUNT_YEARS", 2, low=1, high=100),
+            # At least 15 days: no session outlives SESSION_ABSOLUTE_HOURS (14 days at most).
+            retention_sign_in_days=env.integer("RETENTION_SIGN_IN_DAYS", 90, low=15, high=3650),
+            retention_email_days=env.integer("RETENTION_EMAIL_DAYS", 365, low=1, high=3650),
         )
 
 

@@ -83,12 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(handler=cmd_serve)
 
-    from audit_portal.cli import accounts, importing, mail, questionnaires
+    from audit_portal.cli import accounts, backup, importing, mail, questionnaires, retention
 
     questionnaires.add_parser(sub)
     accounts.add_parser(sub)
     importing.add_parser(sub)
     mail.add_parser(sub)
+    backup.add_parser(sub)
+    retention.add_parser(sub)
     return parser
 
 
