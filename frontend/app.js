@@ -30,8 +30,12 @@ document.addEventListener("htmx:afterRequest", (event) => {
 document.addEventListener("htmx:responseError", (event) => {
   const item = event.detail.elt;
   if (!item.classList.contains("app-item__answer")) return;
-  const status = event.detail.xhr ? event.detail.xhr.status : 0;
-  if (status >= 400 && status < 500) {
+  const xhr = event.detail.xhr;
+  const status = xhr ? xhr.status : 0;
+  if (status === 429 || status === 503) {
+    // The portal is busy (deadline day): wait as long as it asks, then try again.
+    retry(item, Number(xhr.getResponseHeader("Retry-After")) * 1000 || 0);
+  } else if (status >= 400 && status < 500) {
     setStatus(item, "Not saved: this return can no longer be changed, or you have been signed out. Reload the page.", true);
   } else {
     retry(item);
@@ -42,12 +46,15 @@ document.addEventListener("htmx:sendError", (event) => {
   if (event.detail.elt.classList.contains("app-item__answer")) retry(event.detail.elt);
 });
 
-function retry(item) {
+function retry(item, askedMs = 0) {
   const attempt = Number(item.dataset.attempt || 0);
   if (attempt < RETRY_DELAYS.length) {
     item.dataset.attempt = String(attempt + 1);
     setStatus(item, "Not saved yet: trying again…", true);
-    setTimeout(() => window.htmx.trigger(item, "change"), RETRY_DELAYS[attempt]);
+    // Never sooner than a busy portal asked; a little spread so a whole county's pages do not
+    // all come back in the same second.
+    const delay = Math.max(RETRY_DELAYS[attempt], askedMs) + Math.floor(Math.random() * 500);
+    setTimeout(() => window.htmx.trigger(item, "change"), delay);
   } else {
     setStatus(item, "Not saved: check your connection. Your answer is still on this page: select ‘Save and continue’ when you are back online.", true);
   }

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -263,13 +263,48 @@ def test_autosave_retries_when_the_network_fails_then_warns(
     expect(status).to_contain_text("Saved at")
     page.route("**/items/**", lambda route: route.abort("internetdisconnected"))
     page.locator("#item-s175-1-2-value-2").check()
-    for wait in (400, 2400, 5400, 10400):  # the save, then each retry after its delay
+    for wait in (400, 2600, 5600, 10600):  # the save, then each retry after its delay (+ spread)
         page.clock.run_for(wait)
         page.wait_for_timeout(150)  # the refused request comes back in real time
     expect(page.locator("#item-s175-1-2-status")).to_contain_text(
         "Not saved: check your connection"
     )
     expect(page.locator("#item-s175-1-2-value-2")).to_be_checked()  # nothing lost
+
+
+def refuse_with(refusal: int, tries: list[str]) -> Callable[[Route], None]:
+    """A route handler answering as the overloaded portal does, counting the attempts."""
+
+    def busy(route: Route) -> None:
+        tries.append(route.request.url)
+        route.fulfill(status=refusal, headers={"Retry-After": "15"}, body="Busy")
+
+    return busy
+
+
+def test_autosave_waits_as_long_as_a_busy_portal_asks_then_saves(
+    page: Page, live_server: str, clean_db: Engine, world: World
+) -> None:
+    """A 503 or 429 with Retry-After (the overload limit) is retried no sooner than asked."""
+    return_id = world.returns[world.org_a]
+    as_persona(page, clean_db, world.people["respondent_a"], live_server)
+    page.clock.install()
+    page.goto(f"/returns/{return_id}/sections/s175.1")
+    status = page.locator("#item-s175-1-1-status")
+    for refusal in (503, 429):
+        tries: list[str] = []
+        busy = refuse_with(refusal, tries)
+        page.route("**/items/**", busy)
+        page.locator("#item-s175-1-1-value" if refusal == 503 else "#item-s175-1-1-value-2").check()
+        page.clock.run_for(400)
+        expect(status).to_contain_text("Not saved yet: trying again")
+        page.clock.run_for(6000)  # past the usual first retry (2 s), short of the 15 s asked
+        page.wait_for_timeout(150)
+        assert len(tries) == 1, (refusal, tries)
+        page.unroute("**/items/**")
+        page.clock.run_for(10_000)
+        expect(status).to_contain_text("Saved at")
+    expect(page.locator("#item-s175-1-1-value-2")).to_be_checked()
 
 
 def test_two_people_editing_the_same_question_get_a_conflict_prompt(
