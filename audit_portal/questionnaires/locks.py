@@ -13,6 +13,7 @@ from audit_portal.audit import record as audit_record
 from audit_portal.models import QuestionnaireVersion
 from audit_portal.questionnaires.load import Catalogue
 from audit_portal.questionnaires.model import Definition, version_sort_key
+from audit_portal.wording import long_date
 
 
 class VersionRefused(Exception):
@@ -107,7 +108,7 @@ def _refuse_if_changed(
     suggestion = f"{year}.{int(n) + 1}"
     raise VersionRefused(
         f"The file for {key} {record.version} has changed since it was first used "
-        f"on {record.first_used_at:%d %B %Y} ({record.first_used_for}). A published version "
+        f"on {long_date(record.first_used_at)} ({record.first_used_for}). A published version "
         f"cannot change: restore the original file and publish the changes as a new version "
         f"(for example {suggestion}) that supersedes {record.version}."
     )

@@ -22,6 +22,7 @@ from audit_portal.pdf import BODY, GRID, H1, H2, RAG_FILL, SMALL, a4_document, p
 from audit_portal.questionnaires.model import Definition
 from audit_portal.returns.answers import AnswerData
 from audit_portal.scoring import Score
+from audit_portal.wording import long_date
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
                 p(f"{a.item_id} ({a.rating})"),
                 p(a.what),
                 p(a.owner),
-                p(a.target_date.strftime("%d %b %Y")),
+                p(long_date(a.target_date)),
                 p(a.progress),
             ]
             for a in summary.actions
@@ -195,7 +196,7 @@ def summary_pdf(summary: OrganisationSummary) -> bytes:
     if summary.follow_up_due:
         story += [
             Spacer(0, 4 * mm),
-            p(f"An update on these actions is due on {summary.follow_up_due:%d %B %Y}."),
+            p(f"An update on these actions is due on {long_date(summary.follow_up_due)}."),
         ]
     if summary.follow_up:
         story.append(p(f"Six-month follow-up: {summary.follow_up}."))

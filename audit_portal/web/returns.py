@@ -86,6 +86,7 @@ from audit_portal.web.guard import (
     audit_context,
     page,
 )
+from audit_portal.wording import long_date
 
 
 def _catalogue(request: Request) -> Catalogue:
@@ -752,7 +753,7 @@ async def summary(request: Request) -> Response:
     signed = (
         (
             f"Signed by {latest.declaration_name}, {latest.declaration_role}, on "
-            f"{latest.declaration_date:%d %B %Y}"
+            f"{long_date(latest.declaration_date)}"
         )
         if latest
         else "Not yet submitted: ratings so far"
