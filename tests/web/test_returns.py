@@ -417,6 +417,9 @@ def test_summary_page_and_pdf_for_the_board(
                 "confirm": "yes",
             },
         )
+    overview = client.get(f"/returns/{return_id}").text  # submitted: nothing is "so far" now
+    assert "Overall rating</dt>" in overview and "Rating: Amber" in overview
+    assert "so far" not in overview and "Before you start" not in overview
     page = client.get(f"/returns/{return_id}/summary").text
     assert (
         "Signed by Hal Head, Headteacher" in page and "An update on these actions is due on" in page
@@ -508,3 +511,17 @@ def test_a_complete_return_is_not_offered_for_signing_once_its_campaign_has_clos
         db.add(campaign)
     page = visible_text(client.get("/dashboard").text)
     assert "Ready to sign" not in page and "In progress" in page
+
+
+@pytest.mark.parametrize("persona", ["admin", "qa", "scrutineer"])
+def test_every_dashboard_heading_has_something_under_it(
+    persona: str, app: Starlette, clean_db: Engine, world: World
+) -> None:
+    """A partnership role with no administration links (the scrutineer) gets no empty heading."""
+    with TestClient(app) as client:
+        signed_in(client, clean_db, world.people[persona])
+        page = client.get("/dashboard").text
+    for section in re.split(r'<h2 class="govuk-heading-m"', page)[1:]:
+        heading = section.split(">", 1)[1].split("</h2>", 1)[0]
+        after = section.split("</h2>", 1)[1].split("<h2", 1)[0].split("</main>", 1)[0]
+        assert re.search(r"<(li|p|a|table|dl)\b", after), f"{persona}: '{heading}' heads nothing"
