@@ -20,6 +20,7 @@ from audit_portal.models import (
     QuestionnaireVersion,
     Return,
 )
+from tests.builders import visible_text
 from tests.personas import World, signed_in
 
 FORM = {
@@ -59,6 +60,10 @@ def test_set_up_preview_and_open(admin, clean_db: Engine, world: World) -> None:
     client, token = admin
     url = create(client, token, phases=["secondary"])
     page = client.get(url).text
+    assert (
+        "Section 175/157 safeguarding self-assessment for schools and colleges, version 2025.1"
+        in visible_text(page)
+    )
     assert "Invitation list (1)" in page and "Beta Academy" in page and "Alpha Primary" not in page
     opened = client.post(f"{url}/open", data={"csrf_token": token})
     assert (
