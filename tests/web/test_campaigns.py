@@ -173,9 +173,13 @@ def test_qa_can_watch_but_not_change(app: Starlette, clean_db: Engine, world: Wo
 
 def test_an_explicit_list_of_identifiers(admin, world: World) -> None:  # type: ignore[no-untyped-def]
     client, token = admin
+    blank = visible_text(client.get("/campaigns/new").text)
+    assert "Or invite exactly these organisations" in blank and "One URN, Ofsted URN" in blank
     unknown = client.post(
         "/campaigns/new", data={**FORM, "identifiers": "100002\n999999", "csrf_token": token}
     )
+    assert '<textarea class="govuk-textarea govuk-textarea--error" id="identifiers"' in unknown.text
+    assert "100002\n999999</textarea>" in unknown.text  # what was typed is kept
     assert (
         unknown.status_code == 400 and "No organisation has the identifier 999999" in unknown.text
     )
