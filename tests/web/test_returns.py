@@ -434,8 +434,12 @@ def test_summary_page_and_pdf_for_the_board(
     assert "Appoint a link governor" in text and "Signed by Hal Head" in text
     assert "Governance and strategic leadership" in text and "Amber" in text
     for shown in (page, text):  # dates as GOV.UK writes them: 5 March 2027, never 05 Mar 2027
-        assert not re.search(r"\b0\d [A-Z][a-z]+ \d{4}", shown), re.findall(r"\b0\d [A-Z]\w+", shown)
-        assert not re.search(r"\b\d{1,2} (Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}", shown)
+        assert not re.search(r"\b0\d [A-Z][a-z]+ \d{4}", shown), re.findall(
+            r"\b0\d [A-Z]\w+", shown
+        )
+        assert not re.search(
+            r"\b\d{1,2} (Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}", shown
+        )
 
 
 def emails_to(engine: Engine) -> list[tuple[str, str]]:
