@@ -34,7 +34,9 @@ WRAP_AT = 0.85  # of the width
 BLACK = colors.HexColor("#0b0c0c")
 GREY_TEXT = colors.HexColor("#484949")
 TRACK = colors.HexColor("#f3f2f1")
-BORDER = colors.HexColor("#b1b4b6")
+# Amber and grey are too light to stand out from a white page by 3:1 (WCAG 1.4.11): every
+# segment and swatch is outlined in GOV.UK's dark grey, which does.
+OUTLINE = colors.HexColor("#505a5f")
 BLUE = colors.HexColor("#1d70b8")
 
 # Red is hatched: in greyscale the dark green and the red are otherwise much the same grey.
@@ -226,7 +228,7 @@ def share_bar_chart(
         layout.top += 1
         fraction = share.fraction if isinstance(share, Share) else None
         if fraction is not None:  # no track at all when there is nothing to show a share of
-            layout.rect(0, track, BAR_HEIGHT, fill=TRACK, stroke=BORDER)
+            layout.rect(0, track, BAR_HEIGHT, fill=TRACK, stroke=OUTLINE)
         if fraction:
             layout.rect(0, float(track * fraction), BAR_HEIGHT, fill=BLUE)
         text = share.text if isinstance(share, Share) else share
@@ -242,7 +244,7 @@ def _legend(layout: _Layout) -> None:
         entry = 14 + stringWidth(name, FONT, TEXT_SIZE)
         if x and x + entry > layout.width * WRAP_AT:
             x, layout.top = 0.0, layout.top + 10 + GAP
-        layout.rect(x, 10, 10, fill=fill, stroke=BORDER)
+        layout.rect(x, 10, 10, fill=fill, stroke=OUTLINE)
         layout.text(x + 14, name, TEXT_SIZE, baseline=5 + 0.35 * TEXT_SIZE)
         x += entry + 16
     layout.top += 10 + 2 * GAP
@@ -254,7 +256,7 @@ def _stacked_bar(layout: _Layout, values: list[int], per_unit: float) -> None:
         w = value * per_unit
         if not w:
             continue
-        layout.rect(x, w, BAR_HEIGHT, fill=fill, stroke=colors.white, stroke_width=1)
+        layout.rect(x, w, BAR_HEIGHT, fill=fill, stroke=OUTLINE, stroke_width=1)
         label = str(value)
         if stringWidth(label, BOLD, BAR_TEXT_SIZE) + 4 <= w:
             layout.text(

@@ -164,3 +164,32 @@ def test_markup_escape(text: str, escaped: str) -> None:
 def test_user_text_in_a_paragraph_is_printed_literally() -> None:
     text = pdf_text(para("Head <b>x</b> & <font name=x> done"))
     assert "Head <b>x</b> & <font name=x> done" in text
+
+
+def _luminance(colour: object) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(getattr(colour, n)) for n in ("red", "green", "blue"))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _contrast(one: object, other: object) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_bar_segment_and_swatch_stands_out_from_the_page_by_3_to_1() -> None:
+    """WCAG 1.4.11: a segment whose fill is too light for the white page (amber, grey) is
+    outlined in a colour that is not."""
+    from reportlab.graphics.shapes import Rect
+    from reportlab.lib import colors
+
+    chart = rag_distribution_chart(RAG_ROWS, title="T", description="D", id_prefix="c")
+    boxes = [s for s in chart.drawing.getContents() if isinstance(s, Rect)]
+    assert len(boxes) >= 4 + 7  # the legend's swatches and the drawn segments
+    shares = share_bar_chart([("A", Share(8, 10))], title="T", description="D", id_prefix="s")
+    boxes += [s for s in shares.drawing.getContents() if isinstance(s, Rect)]
+    for box in boxes:
+        edge = box.fillColor if _contrast(box.fillColor, colors.white) >= 3 else box.strokeColor
+        assert edge is not None and _contrast(edge, colors.white) >= 3, (box.fillColor, edge)
