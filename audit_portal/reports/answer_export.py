@@ -106,6 +106,8 @@ def submission_lines(definition: Definition, submitted: SubmittedReturn) -> Iter
     answers: Mapping[str, Any] = submitted.content.get("answers") or {}
     typed = {row.item_id: row for row in answer_rows(submitted.content)}
     standard = {i.id: s.id for s in definition.sections for i in s.items}
+    # A whole number is a rating only on a rating question: "how many staff" answered 2 is two.
+    not_rated = {i.id for s in definition.sections for i in s.items if i.kind != "rating"}
     order = {item_id: n for n, item_id in enumerate(standard)}
     scale = definition.rating_scale
     who = (
@@ -122,7 +124,8 @@ def submission_lines(definition: Definition, submitted: SubmittedReturn) -> Iter
     )
     for item_id in sorted(typed, key=lambda i: (i not in order, order.get(i, 0), i)):
         row, answer = typed[item_id], answers.get(item_id) or {}
-        point = scale.point(row.rating) if row.rating is not None else None
+        rated = row.rating is not None and item_id not in not_rated
+        point = scale.point(row.rating or 0) if rated else None
         yield (
             *who,
             standard.get(item_id, ""),

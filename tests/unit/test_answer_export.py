@@ -87,3 +87,11 @@ def test_answer_level_data_is_for_qa_and_administrators_only() -> None:
     assert allows(actor(Role.ADMIN), Permission.REPORTS_ANSWERS)
     assert not allows(actor(Role.SCRUTINEER), Permission.REPORTS_ANSWERS)
     assert allows(actor(Role.SCRUTINEER), Permission.REPORTS_VIEW)
+
+
+def test_a_number_answer_is_a_number_not_a_rating() -> None:
+    """s175.2.6 asks how many staff: its 2 is two people, not 'Partly in place'."""
+    assert SCHOOLS is not None
+    lines = submission_lines(SCHOOLS, submitted({"s175.2.6": {"value": 2}}))
+    line = next(dict(zip(ANSWER_HEADER, x, strict=True)) for x in lines if x[11] == "s175.2.6")
+    assert (line["Answer"], line["Rating"]) == (2, "")
