@@ -57,7 +57,12 @@ class Worker:
                 run = run_reminders(self.engine, self.settings, self.ctx)
                 self.reminders_day = clock.today()
                 if run.queued:
-                    log.info("Reminders: %s queued (%s emails)", len(run.queued), run.emails)
+                    log.info(
+                        "Reminders: %s due today, %s emails queued (an organisation with no "
+                        "one signed up gets none)",
+                        len(run.queued),
+                        run.emails,
+                    )
             delivery = deliver_due(self.engine, self.settings)
             if delivery.sent or delivery.retrying or delivery.failed:
                 log.info("Outbox: %s", delivery)
