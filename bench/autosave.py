@@ -94,7 +94,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 10 clients, 5 s")
     add_run_options(parser)
     args = parser.parse_args(argv)
-    clients = (10,) if args.quick else _client_counts(parser, args.clients)
+    clients = (10,) if args.quick else whole_numbers(parser, args.clients, "--clients")
     return Options(
         database=args.database,
         clients=clients,
@@ -106,13 +106,14 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     )
 
 
-def _client_counts(parser: argparse.ArgumentParser, raw: str) -> tuple[int, ...]:
+def whole_numbers(parser: argparse.ArgumentParser, raw: str, option: str) -> tuple[int, ...]:
+    """A comma-separated option such as ``--clients 50,200``: whole numbers, each 1 or more."""
     try:
         counts = tuple(int(part) for part in raw.split(",") if part.strip())
     except ValueError:
-        parser.error("--clients must be whole numbers separated by commas, e.g. 50,200")
+        parser.error(f"{option} must be whole numbers separated by commas, e.g. 50,200")
     if not counts or min(counts) < 1:
-        parser.error("--clients needs at least one number of clients, each 1 or more")
+        parser.error(f"{option} needs at least one number, each 1 or more")
     return counts
 
 
@@ -135,7 +136,7 @@ def run(options: Options) -> tuple[dict[str, str], list[Round]]:
             measure_round(options, url, dataset.item_ids, respondents, portal, baseline)
             for respondents in split(dataset, options.clients)
         ]
-        meta["load"] += f", {_load_average()} after"
+        meta["load"] += f", {load_average()} after"
         if options.logs:
             say(f"Server output kept in {options.logs}")
     return meta, rounds
@@ -191,22 +192,28 @@ def _http_phase(
     def load() -> tuple[driver.Tally, list[driver.SaveLog]]:
         return driver.run(server.base_url, respondents, items, options.warmup, options.seconds)
 
-    (tally, logs), client_cpu, server_cpu = _with_cpu(load, server.pid)
+    (tally, logs), client_cpu, server_cpu = with_cpu(load, server.pid)
     figures = LoadFigures.from_tally(
         tally, len(respondents), options.seconds, client_cpu, server_cpu
     )
     return figures, logs
 
 
-def _with_cpu(work: Callable[[], T], pid: int) -> tuple[T, float, float | None]:
-    """``work()``, with the CPU this process and ``pid`` used meanwhile, in % of one core."""
-    wall, mine, theirs = time.perf_counter(), time.process_time(), cpu_seconds(pid)
+def with_cpu(work: Callable[[], T], *pids: int) -> tuple[T, float, float | None]:
+    """``work()``, with the CPU this process and the ``pids`` together used meanwhile, in % of
+    one core (None for theirs where /proc is not there)."""
+    wall, mine, theirs = time.perf_counter(), time.process_time(), _cpu_of(pids)
     result = work()
     wall = time.perf_counter() - wall
     mine_pct = 100 * (time.process_time() - mine) / wall
-    after = cpu_seconds(pid)
+    after = _cpu_of(pids)
     theirs_pct = None if theirs is None or after is None else 100 * (after - theirs) / wall
     return result, mine_pct, theirs_pct
+
+
+def _cpu_of(pids: Sequence[int]) -> float | None:
+    used = [cpu_seconds(pid) for pid in pids]
+    return None if None in used else sum(u for u in used if u is not None)
 
 
 # --- the particulars of the run -------------------------------------------------------------------
@@ -216,16 +223,16 @@ def describe_run(options: Options, url: str) -> dict[str, str]:
     return {
         "database": options.database,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {_cpu_model()}, {os.cpu_count()} CPUs",
+        "machine": f"{platform.platform()}, {cpu_model()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
-        "server": _database_version(options.database, url),
+        "server": database_version(options.database, url),
         "command": _command_line(),
         "phases": f"{options.warmup:g} s warm-up + {options.seconds:g} s measured",
-        "load": f"1-minute load average {_load_average()} before the phases",
+        "load": f"1-minute load average {load_average()} before the phases",
     }
 
 
-def _load_average() -> str:
+def load_average() -> str:
     """Other work on the machine skews every figure: the report says how busy it was."""
     try:
         return f"{os.getloadavg()[0]:.2f}"
@@ -233,7 +240,7 @@ def _load_average() -> str:
         return "n/a"
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -243,7 +250,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _database_version(kind: str, url: str) -> str:
+def database_version(kind: str, url: str) -> str:
     if kind == "sqlite":
         return f"SQLite {sqlite3.sqlite_version} (WAL), a temporary file"
     engine = create_engine(url)
@@ -270,7 +277,7 @@ def say(message: str) -> None:
 
 
 @contextmanager
-def _terminate_cleanly() -> Iterator[None]:
+def terminate_cleanly() -> Iterator[None]:
     """Turn SIGTERM into KeyboardInterrupt so every ``finally`` runs (servers, database)."""
 
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -286,7 +293,7 @@ def _terminate_cleanly() -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
     try:
-        with _terminate_cleanly():
+        with terminate_cleanly():
             meta, rounds = run(options)
     except (SetupFailed, ServerFailed) as problem:
         print(f"autosave benchmark: {problem}", file=sys.stderr)

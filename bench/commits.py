@@ -144,7 +144,7 @@ def _postgres(database_url: str, threads: int) -> Iterator[tuple[Commit, int]]:
     conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(conninfo, autocommit=True) as setup:
         setup.execute(CREATE)
-        free = _free_connections(setup)
+        free = free_connections(setup)
     count = max(1, min(threads, free - POSTGRES_RESERVED_CONNECTIONS))
     pool: queue.Queue[psycopg.Connection[Any]] = queue.Queue()
     conns = [psycopg.connect(conninfo) for _ in range(count)]
@@ -169,7 +169,8 @@ def _postgres(database_url: str, threads: int) -> Iterator[tuple[Commit, int]]:
             conn.close()
 
 
-def _free_connections(conn: psycopg.Connection[Any]) -> int:
+def free_connections(conn: psycopg.Connection[Any]) -> int:
+    """Connections the server would still accept now: max_connections less those open."""
     row = conn.execute(
         "SELECT current_setting('max_connections')::int - (SELECT count(*) FROM pg_stat_activity)"
     ).fetchone()

@@ -15,6 +15,7 @@ import re
 import ssl
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -25,6 +26,10 @@ from bench.dataset import Respondent
 COOKIE_NAME = "audit_portal_session"
 RATINGS = (1, 2, 3)
 REQUEST_TIMEOUT_S = 30.0
+# Under uvicorn's keep-alive timeout (5 s, as httpx's own default expiry): a connection left
+# idle that long (several servers taken in turn, each answering slowly) is dropped by the
+# client first, never reused just as the server closes it (a ReadError, the save's fate unknown).
+KEEPALIVE_EXPIRY_S = 3.0
 
 
 class Outcome(StrEnum):
@@ -122,21 +127,29 @@ async def _respondent(
     window: Window,
     tally: Tally,
     rng: random.Random,
+    servers: Sequence[str] = ("",),
+    first: int = 0,
 ) -> SaveLog:
-    """Save one rating after another until the deadline, like a person working down a page."""
+    """Save one rating after another until the deadline, like a person working down a page.
+
+    Each save goes to the next of ``servers`` (base URLs; ``""`` is the client's own), starting
+    at ``first``: with several, consecutive saves of one person reach different processes, as
+    behind a round-robin load balancer.
+    """
     log = SaveLog(respondent.return_id)
     versions: dict[str, str] = {}  # what this browser believes is stored: start empty
     last_sent: dict[str, int] = {}
     turn = 0
     while time.perf_counter() < window.deadline:
-        item = items[turn % len(items)]
+        item, server = items[turn % len(items)], servers[(first + turn) % len(servers)]
         fid, turn = field_prefix(item), turn + 1
         value = rng.choice([v for v in RATINGS if v != last_sent.get(item)])
         last_sent[item] = value
         form = {f"{fid}-value": str(value), f"{fid}-version": versions.get(item, "")}
         started = time.perf_counter()
         try:
-            response = await client.post(f"/returns/{respondent.return_id}/items/{item}", data=form)
+            path = f"/returns/{respondent.return_id}/items/{item}"
+            response = await client.post(server + path, data=form)
         except httpx.HTTPError as problem:
             tally.add(Outcome.ERROR, type(problem).__name__, started, time.perf_counter(), window)
             log.unconfirmed.setdefault(item, set()).add(value)
@@ -154,33 +167,60 @@ async def _respondent(
     return log
 
 
-def _client(base_url: str, respondent: Respondent, tls: ssl.SSLContext) -> httpx.AsyncClient:
+def _client(
+    base_url: str, respondent: Respondent, tls: ssl.SSLContext, connections: int = 1
+) -> httpx.AsyncClient:
+    """One browser; ``connections`` kept alive at most (one a server it talks to)."""
     return httpx.AsyncClient(
         base_url=base_url,
         cookies={COOKIE_NAME: respondent.session_token},
         headers={"X-CSRF-Token": respondent.csrf_token, "HX-Request": "true"},
         timeout=REQUEST_TIMEOUT_S,
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        limits=httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        ),
         verify=tls,  # plain http here; one shared context saves building one per client
     )
 
 
+def base_urls(base_url: str | Sequence[str]) -> tuple[str, ...]:
+    """One server's base URL, or several: always a tuple of them."""
+    return (base_url,) if isinstance(base_url, str) else tuple(base_url)
+
+
 async def drive(
-    base_url: str,
+    base_url: str | Sequence[str],
     respondents: tuple[Respondent, ...],
     items: tuple[str, ...],
     warmup: float,
     seconds: float,
     seed: int = 175,
 ) -> tuple[Tally, list[SaveLog]]:
-    """All respondents autosaving at once: the tally and each respondent's save log."""
+    """All respondents autosaving at once: the tally and each respondent's save log.
+
+    With several base URLs (processes of one portal on one database) each respondent's saves
+    go to them in turn, respondent ``n`` starting at the ``n``-th: every process sees every
+    session, and the load is spread evenly.
+    """
     tls = ssl.create_default_context()
-    clients = [_client(base_url, r, tls) for r in respondents]
+    servers = base_urls(base_url)
+    clients = [_client(servers[0], r, tls, len(servers)) for r in respondents]
     tally, window = Tally(), Window.starting_now(warmup, seconds)
     try:
         logs = await asyncio.gather(
             *(
-                _respondent(c, r, items, window, tally, random.Random(seed + n))  # noqa: S311
+                _respondent(
+                    c,
+                    r,
+                    items,
+                    window,
+                    tally,
+                    random.Random(seed + n),  # noqa: S311
+                    servers,
+                    n,
+                )
                 for n, (c, r) in enumerate(zip(clients, respondents, strict=True))
             )
         )
@@ -190,7 +230,7 @@ async def drive(
 
 
 def run(
-    base_url: str,
+    base_url: str | Sequence[str],
     respondents: tuple[Respondent, ...],
     items: tuple[str, ...],
     warmup: float,

@@ -189,11 +189,11 @@ def render_round(result: Round) -> list[str]:
     marks = {c.name: ("met" if c.met else "MISSED", c.target) for c in checks(result)}
     rows = [
         ("portal autosaves/s", f"{portal.per_second:,.1f}", ""),
-        ("p50 / p95 / p99", _latencies(portal), "p99 latency"),
-        ("errors", _errors(portal), "errors"),
+        ("p50 / p95 / p99", describe_latencies(portal), "p99 latency"),
+        ("errors", describe_errors(portal), "errors"),
         ("conflicts", f"{portal.conflicts:,}", "conflicts"),
-        ("lost writes", _lost(result.lost_writes), "lost writes"),
-        ("bare POST requests/s", f"{bare.per_second:,.1f}  ({_latencies(bare)})", ""),
+        ("lost writes", describe_lost(result.lost_writes), "lost writes"),
+        ("bare POST requests/s", f"{bare.per_second:,.1f}  ({describe_latencies(bare)})", ""),
         (
             "raw commits/s",
             f"{raw.per_second:,.1f}  ({raw.threads} threads, {raw.connections} connections"
@@ -233,19 +233,19 @@ def _mb(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} MB since the portal started"
 
 
-def _latencies(figures: LoadFigures) -> str:
+def describe_latencies(figures: LoadFigures) -> str:
     values = (figures.p50_ms, figures.p95_ms, figures.p99_ms)
     if values[0] is None:
         return "no responses"
     return " / ".join(f"{v:,.0f}" for v in values if v is not None) + " ms"
 
 
-def _errors(figures: LoadFigures) -> str:
+def describe_errors(figures: LoadFigures) -> str:
     kinds = ", ".join(f"{kind} × {n:,}" for kind, n in figures.error_kinds.items())
     return f"{figures.errors:,} of {figures.requests:,} requests" + (f" ({kinds})" if kinds else "")
 
 
-def _lost(lost: LostWrites) -> str:
+def describe_lost(lost: LostWrites) -> str:
     text = f"{lost.lost:,} of {lost.checked:,} answers"
     return text + (f" ({lost.unconfirmed:,} unconfirmed)" if lost.unconfirmed else "")
 

@@ -49,11 +49,11 @@ from audit_portal.config import Settings
 from audit_portal.db import create_db_engine
 from audit_portal.models import Action, Answer, Return
 from bench.autosave import (  # the run's particulars are printed as the autosave bench does
-    _cpu_model,
-    _database_version,
-    _load_average,
-    _terminate_cleanly,
+    cpu_model,
+    database_version,
+    load_average,
     say,
+    terminate_cleanly,
 )
 from bench.dataset import (
     Respondent,
@@ -218,7 +218,7 @@ def run(options: Options) -> Results:
         ):
             say(f"{name}: {options.warmup} + {options.requests} requests from {len(busy)} clients")
             results.pages.append(asyncio.run(measure_page(name, server, path, busy, options)))
-        results.meta["load"] += f", {_load_average()} after"
+        results.meta["load"] += f", {load_average()} after"
     return results
 
 
@@ -401,13 +401,13 @@ def describe_run(options: Options, url: str) -> dict[str, str]:
     return {
         "database": options.database,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {_cpu_model()}, {os.cpu_count()} CPUs",
+        "machine": f"{platform.platform()}, {cpu_model()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
-        "server": _database_version(options.database, url),
+        "server": database_version(options.database, url),
         "return": f"{ITEMS} items, all answered (section-175-schools 2025.1 made up to {ITEMS})",
         "requests": f"{options.requests:,} per page from {options.clients} clients, "
         f"after {options.warmup:,} unmeasured",
-        "load": f"1-minute load average {_load_average()} before the phases",
+        "load": f"1-minute load average {load_average()} before the phases",
         "command": shlex.join([".venv/bin/python", "-m", "bench.pages", *sys.argv[1:]]),
     }
 
@@ -504,7 +504,7 @@ def _latencies(figures: PageFigures) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
     try:
-        with _terminate_cleanly():
+        with terminate_cleanly():
             results = run(options)
     except (SetupFailed, ServerFailed) as problem:
         print(f"pages benchmark: {problem}", file=sys.stderr)

@@ -52,11 +52,11 @@ from audit_portal.questionnaires import load_catalogue
 from audit_portal.reports.campaign_report import CampaignReport, campaign_report
 from audit_portal.reports.queries import ReportFilters
 from bench.autosave import (  # the run's particulars are printed as the autosave bench does
-    _cpu_model,
-    _database_version,
-    _load_average,
-    _terminate_cleanly,
+    cpu_model,
+    database_version,
+    load_average,
     say,
+    terminate_cleanly,
 )
 from bench.dataset import SetupFailed, migrate, scratch_database
 from bench.options import add_run_options
@@ -204,7 +204,7 @@ def run(options: Options) -> tuple[dict[str, str], list[Size]]:
         questionnaires = write_questionnaire(temp / "questionnaires")
         say(f"Creating the schema on {options.database}")
         migrate(url)
-        settings = _settings(url, temp, questionnaires)
+        settings = in_process_settings(url, temp, questionnaires)
         engine = create_db_engine(settings)
         stack.callback(engine.dispose)
         campaign_id, reader = create_campaign(engine, questionnaires)
@@ -237,11 +237,13 @@ def run(options: Options) -> tuple[dict[str, str], list[Size]]:
                     answers,
                 )
             )
-        meta["load"] += f", {_load_average()} after"
+        meta["load"] += f", {load_average()} after"
     return meta, sizes
 
 
-def _settings(url: str, temp: Path, questionnaires: Path) -> Settings:
+def in_process_settings(url: str, temp: Path, questionnaires: Path) -> Settings:
+    """The portal's settings for work done in the benchmark's own process (no embedded worker),
+    on the database and questionnaires the served portal uses."""
     return Settings.from_env(
         {
             "DATABASE_URL": url,
@@ -297,7 +299,7 @@ def measure(
             warm()
         for _ in range(options.repeats):
             for name, work in (("raw", raw), ("report", report), ("page", page)):
-                timings[name].append(_timed(work))
+                timings[name].append(timed(work))
     finally:
         client.close()
     with counted(engine) as statements:
@@ -314,7 +316,7 @@ def measure(
     )
 
 
-def _timed(work: Callable[[], object]) -> float:
+def timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started
@@ -342,12 +344,12 @@ def describe_run(options: Options, url: str) -> dict[str, str]:
     return {
         "database": options.database,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {_cpu_model()}, {os.cpu_count()} CPUs",
+        "machine": f"{platform.platform()}, {cpu_model()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
-        "server": _database_version(options.database, url),
+        "server": database_version(options.database, url),
         "campaign": f"one campaign of a {ITEMS}-item questionnaire; medians of "
         f"{options.repeats} timed runs of each figure",
-        "load": f"1-minute load average {_load_average()} before the data",
+        "load": f"1-minute load average {load_average()} before the data",
         "command": shlex.join([".venv/bin/python", "-m", "bench.report", *sys.argv[1:]]),
     }
 
@@ -362,13 +364,17 @@ def render(meta: dict[str, str], sizes: Sequence[Size]) -> str:
     for s in sizes:
         rows = [
             ("typed answer rows", f"{s.answers:,} ({s.submissions:,} submissions)", ""),
-            ("raw GROUP BY", _s(s.raw_s), ""),
+            ("raw GROUP BY", milliseconds(s.raw_s), ""),
             (
                 "campaign_report(...)",
-                f"{_s(s.report_s)}  ({s.report_ratio:.2f} × raw)",
+                f"{milliseconds(s.report_s)}  ({s.report_ratio:.2f} × raw)",
                 f"report ÷ raw GROUP BY at {s.organisations:,}",
             ),
-            ("GET /campaigns/{id}/report", f"{_s(s.page_s)}  ({s.page_ratio:.2f} × raw)", ""),
+            (
+                "GET /campaigns/{id}/report",
+                f"{milliseconds(s.page_s)}  ({s.page_ratio:.2f} × raw)",
+                "",
+            ),
             ("statements, campaign_report", f"{s.statements}", ""),
         ]
         lines += [
@@ -407,7 +413,7 @@ def as_json(meta: dict[str, str], sizes: Sequence[Size]) -> dict[str, Any]:
     }
 
 
-def _s(seconds: float) -> str:
+def milliseconds(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
@@ -417,7 +423,7 @@ def _s(seconds: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
     try:
-        with _terminate_cleanly():
+        with terminate_cleanly():
             meta, sizes = run(options)
     except (SetupFailed, ServerFailed) as problem:
         print(f"report benchmark: {problem}", file=sys.stderr)

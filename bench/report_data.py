@@ -8,7 +8,12 @@ itself (one ``INSERT ... SELECT`` per few hundred submissions, crossing them wit
 2.5 million rows take minutes rather than an hour. Ratings are spread deterministically: mostly
 "Fully in place", a tail of "Partly" and "Not in place" heavier on a few items, a few "Not
 applicable"; about 2% of returns were handed back and signed again (two submissions: only the
-latest may count). The submissions' JSON content is a stub, as the report never reads it.
+latest may count). The submissions' JSON content is a stub, as the report never reads it,
+unless ``contents=True`` asks for it in full (the answer-level export reads nothing else). Each
+submission's content is then made in Python, in the shape signing a return freezes (answers with
+their narratives and evidence, the actions, the score; the ratings spread as above), and its
+typed rows are made from it by the portal's own ``answer_rows``, as signing does: slower than the
+database making them, but a submission is a frozen record that cannot be filled in afterwards.
 
 Organisations are added in steps (``add_organisations``), so the same campaign can be measured
 at two sizes in one run.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,9 +38,12 @@ from audit_portal.models import (
     Organisation,
     Return,
     Submission,
+    SubmittedAnswer,
     User,
     WebSession,
 )
+from audit_portal.questionnaires.model import Item
+from audit_portal.returns.typed_answers import answer_rows
 from bench.dataset import _bulk, _table, lock_questionnaire
 from bench.questionnaire import KEY, VERSION, answerable, definition_in
 
@@ -42,6 +51,14 @@ SUBMISSIONS_PER_INSERT = 500  # x 100 items: 50,000 typed rows per statement
 PHASES = ("primary",) * 7 + ("secondary",) * 2 + ("all-through",)
 DISTRICTS = 40
 RESUBMITTED_EVERY = 50  # one return in 50 was handed back for amendment and signed again
+NARRATIVE = (
+    "Two governors joined in the spring and are not yet trained; the course is booked for "
+    "the autumn term and the clerk will record it in the training log."
+)
+EVIDENCE = "Single central record, training log and the minutes of the board's summer meeting."
+NOT_APPLICABLE = "We have no boarding pupils, so this does not apply to our school."
+ACTION = "Train the two new governors and record it in the training log."
+OTHER_ANSWERS = {"date": "2025-09-01", "number": 2}  # what a non-rating item is answered
 
 
 @dataclass(frozen=True)
@@ -119,13 +136,18 @@ def _reader(conn: Connection, now: datetime) -> Reader:
 
 
 def add_organisations(
-    engine: Engine, questionnaires: Path, campaign_id: int, first: int, count: int
+    engine: Engine,
+    questionnaires: Path,
+    campaign_id: int,
+    first: int,
+    count: int,
+    *,
+    contents: bool = False,
 ) -> Added:
-    """Organisations ``first`` .. ``first + count - 1``, each invited with a return."""
-    items = [
-        (n, i.id, i.kind == "rating")
-        for n, i in enumerate(answerable(definition_in(questionnaires)))
-    ]
+    """Organisations ``first`` .. ``first + count - 1``, each invited with a return; with
+    ``contents``, every submission's content in full rather than a stub."""
+    answered = answerable(definition_in(questionnaires))
+    items = [(n, i.id, i.kind == "rating") for n, i in enumerate(answered)]
     plan = [_plan(n) for n in range(first, first + count)]
     submitted = sum(len(revisions) for _, revisions in plan)
     total = 2 * count + submitted * (1 + len(items))
@@ -139,19 +161,27 @@ def add_organisations(
             for org_id, (status, revisions) in zip(org_ids, plan, strict=True)
         ]
         return_ids = _bulk(conn, _table(Return), return_rows, bar)
-        submissions = [
-            _submission(return_id, revision, signed)
-            for return_id, (_, revisions) in zip(return_ids, plan, strict=True)
+        signing = [
+            (org_id, return_id, revision)
+            for org_id, return_id, (_, revisions) in zip(org_ids, return_ids, plan, strict=True)
             for revision in revisions
         ]
-        submission_ids = _bulk(conn, _table(Submission), submissions, bar)
-        for start in range(0, len(submission_ids), SUBMISSIONS_PER_INSERT):
-            chunk = submission_ids[start : start + SUBMISSIONS_PER_INSERT]
-            conn.execute(
-                _typed_rows_statement(items),
-                {"campaign": campaign_id, "low": min(chunk), "high": max(chunk)},
+        if contents:
+            submission_ids = _signed_in_full(conn, answered, campaign_id, signing, signed, bar)
+        else:
+            submission_ids = _bulk(
+                conn,
+                _table(Submission),
+                [_submission(return_id, revision, signed) for _, return_id, revision in signing],
+                bar,
             )
-            bar.update(len(chunk) * len(items))
+            for start in range(0, len(submission_ids), SUBMISSIONS_PER_INSERT):
+                chunk = submission_ids[start : start + SUBMISSIONS_PER_INSERT]
+                conn.execute(
+                    _typed_rows_statement(items),
+                    {"campaign": campaign_id, "low": min(chunk), "high": max(chunk)},
+                )
+                bar.update(len(chunk) * len(items))
     analyse(engine)
     return Added(count, count, len(submission_ids), len(submission_ids) * len(items))
 
@@ -200,7 +230,9 @@ def _return(
     }
 
 
-def _submission(return_id: int, revision: int, signed: datetime) -> dict[str, Any]:
+def _submission(
+    return_id: int, revision: int, signed: datetime, content: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "return_id": return_id,
         "revision": revision,
@@ -212,7 +244,7 @@ def _submission(return_id: int, revision: int, signed: datetime) -> dict[str, An
         "questionnaire_version": VERSION,
         "questionnaire_hash": "0" * 64,
         "overall_rag": "green",
-        "content": {"benchmark": "the report reads the typed rows, not this"},
+        "content": content or {"benchmark": "the report reads the typed rows, not this"},
     }
 
 
@@ -240,3 +272,88 @@ def _typed_rows_statement(items: list[tuple[int, str, bool]]) -> Any:
         "FROM submission s JOIN audit_return r ON r.id = s.return_id CROSS JOIN i "
         "WHERE s.id BETWEEN :low AND :high AND r.campaign_id = :campaign"
     )
+
+
+def _signed_in_full(
+    conn: Connection,
+    answered: Sequence[Item],
+    campaign_id: int,
+    signing: Sequence[tuple[int, int, int]],
+    signed: datetime,
+    bar: tqdm,
+) -> list[int]:
+    """Submissions (organisation, return, revision) with their content in full, and the typed
+    rows made from it by ``answer_rows``, a few hundred submissions at a time."""
+    ids: list[int] = []
+    for start in range(0, len(signing), SUBMISSIONS_PER_INSERT):
+        chunk = signing[start : start + SUBMISSIONS_PER_INSERT]
+        contents = [
+            _content(answered, org_id, return_id * 2 + revision)
+            for org_id, return_id, revision in chunk
+        ]
+        rows = [
+            _submission(return_id, revision, signed, content)
+            for (_, return_id, revision), content in zip(chunk, contents, strict=True)
+        ]
+        chunk_ids = _bulk(conn, _table(Submission), rows, bar)
+        typed = [
+            {
+                "submission_id": submission_id,
+                "return_id": return_id,
+                "campaign_id": campaign_id,
+                "organisation_id": org_id,
+                **row.__dict__,
+            }
+            for submission_id, (org_id, return_id, _), content in zip(
+                chunk_ids, chunk, contents, strict=True
+            )
+            for row in answer_rows(content)
+        ]
+        _bulk(conn, _table(SubmittedAnswer), typed, bar, returning=False)
+        ids.extend(chunk_ids)
+    return ids
+
+
+def _content(answered: Sequence[Item], organisation_id: int, seed: int) -> dict[str, Any]:
+    """A submission's content as ``submit_return`` freezes it. The ratings follow the spread
+    of ``_typed_rows_statement``, from ``seed`` rather than the submission's id."""
+    answers, actions, rags, weak = {}, [], {}, []
+    for n, item in enumerate(answered):
+        spread = (seed * 31 + n * 17 + (seed % 7) * n) % 100
+        tail = 15 if n % 9 == 0 else 0
+        rating = item.kind == "rating"
+        not_applicable = rating and spread < 2
+        value: Any = None
+        if rating and not not_applicable:
+            value = 1 if spread < 5 + tail // 3 else 2 if spread < 20 + tail else 3
+            rags[item.id] = {1: "red", 2: "amber", 3: "green"}[value]
+        elif not rating:
+            value = OTHER_ANSWERS[item.kind]
+        less_effective = value in (1, 2) and rating
+        answers[item.id] = {
+            "value": value,
+            "not_applicable": not_applicable,
+            "na_reason": NOT_APPLICABLE if not_applicable else "",
+            "narrative": NARRATIVE if less_effective else "",
+            "evidence": EVIDENCE if spread % 3 else "",
+            "version": 1,
+        }
+        if less_effective:
+            weak.append(item.id)
+            actions.append(
+                {
+                    "id": len(actions) + 1,
+                    "item_id": item.id,
+                    "what": ACTION,
+                    "owner": "Chair of governors",
+                    "target_date": "2026-03-31",
+                }
+            )
+    worst = "red" if "red" in rags.values() else "amber" if weak else "green"
+    return {
+        "organisation": {"id": organisation_id, "duty_type": "section-175-school"},
+        "campaign": {"title": "National schools safeguarding audit (benchmark)"},
+        "answers": answers,
+        "actions": actions,
+        "score": {"items": rags, "overall": worst, "less_effective": weak},
+    }

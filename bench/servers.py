@@ -158,14 +158,34 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def peak_rss_mb(pid: int) -> float | None:
-    """The most resident memory a process has used since it started (VmHWM), in MB (10^6
-    bytes); None where /proc is not there. Read once after a load, it is that load's peak."""
+    """The most resident memory a process has used since it started (VmHWM), or since
+    ``reset_peak_rss``, in MB (10^6 bytes); None where /proc is not there. Read once after a
+    load, it is that load's peak."""
+    return _status_mb(pid, "VmHWM")
+
+
+def rss_mb(pid: int) -> float | None:
+    """The resident memory a process uses now (VmRSS), in MB; None where /proc is not there."""
+    return _status_mb(pid, "VmRSS")
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Start ``peak_rss_mb`` again from the present resident memory (Linux 4.0 and later, for a
+    process of the same user); False where that is not possible."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _status_mb(pid: int, field: str) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024 / 1_000_000  # the kernel counts in KiB
     return None
 

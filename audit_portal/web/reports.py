@@ -4,16 +4,18 @@ The filters are plain query parameters, so every view can be bookmarked and work
 JavaScript; with htmx the filter form swaps only the results region (the same template's
 ``results`` block). Endpoints parse, call one domain function (``reports.campaign_report``),
 render. The scrutineer's pack (``report.pdf``) takes the same filters and is made from the same
-report object; it builds in well under a second, in a worker thread, so it is a plain download.
+report, read and laid out in a process of its own (``pdf_builder``), one pack at a time; one
+takes a few seconds even for a national campaign, so it is a plain download.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,22 +26,39 @@ from audit_portal.policy import Permission, allows
 from audit_portal.questionnaires import current_catalogue
 from audit_portal.reports.campaign_report import (
     FILTER_LABELS,
-    CampaignReport,
     UnknownFilter,
     campaign_report,
     check_filters,
     filter_choices,
 )
-from audit_portal.reports.pack import PackFacts, scrutineer_pack
+from audit_portal.reports.pack_job import PackOrder, make_pack
 from audit_portal.reports.queries import ReportFilters
 from audit_portal.reports.report_tables import record_report_download
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import audit_context, page
+from audit_portal.web.pdf_builder import in_builder_process
 
 # The one-off token the report page's script adds to the pack link, echoed back in a cookie
 # when the file is sent: letters and digits only, so nothing else can be set through it.
 DOWNLOAD_TOKEN = re.compile(r"[a-z0-9]{1,32}")
 MAX_FILTER = 100  # longer than any real value: a longer one is simply not a value
+
+_pack_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+
+def pack_turn() -> asyncio.Semaphore:
+    """Packs are made one at a time in an app process; the others wait for their turn here, on
+    the event loop (costing no thread), each keeping its place among ``MAX_ACTIVE_REQUESTS``.
+
+    A pack is made in the builder process (``pdf_builder``), which makes one at a time anyway;
+    waiting here rather than in its queue, only the pack being made fails should that process
+    die, not every pack queued behind it.
+    """
+    loop = asyncio.get_running_loop()
+    turn = _pack_turns.get(loop)
+    if turn is None:
+        turn = _pack_turns[loop] = asyncio.Semaphore(1)
+    return turn
 
 
 def report_filters(request: Request) -> ReportFilters:
@@ -102,25 +121,25 @@ async def campaign_report_pack(request: Request) -> Response:
     """The scrutineer's pack as a PDF: the report's figures with the same filters."""
     campaign_id = request.path_params["campaign_id"]
     settings = request.app.state.settings
-    catalogue = current_catalogue(settings.questionnaires_dir)
-    filters, today = report_filters(request), clock.today()
+    filters = report_filters(request)
 
-    def load(db: Session) -> CampaignReport:
-        campaign = get_campaign(db, campaign_id)
+    def check(db: Session) -> None:
+        get_campaign(db, campaign_id)
         try:
-            check_filters(filters, filter_choices(db))
+            if filters != ReportFilters():  # with no filter there is nothing to look up
+                check_filters(filters, filter_choices(db))
         except UnknownFilter as problem:
             raise HTTPException(400, "; ".join(problem.problems.values())) from None
-        threshold = settings.report_suppression_threshold
-        return campaign_report(db, catalogue, campaign, filters, today, threshold)
+        db.commit()  # end the read transaction: the pack may wait a while for its turn
 
-    report = await run_db(request, load)
-    facts = PackFacts(partnership=settings.partnership_name, generated_on=today)
-    data = await run_in_threadpool(scrutineer_pack, report, facts)  # off the event loop
+    await run_db(request, check)
+    order = PackOrder(settings, campaign_id, filters, clock.today())
+    async with pack_turn():
+        data = await in_builder_process(make_pack, order)
     ctx = audit_context(request)
     await run_db(
         request,
-        lambda db: record_report_download(db, ctx, report.campaign_id, "report.pdf", filters),
+        lambda db: record_report_download(db, ctx, campaign_id, "report.pdf", filters),
         write=True,
     )
     response = Response(

@@ -25,12 +25,16 @@ SECRET_KEY = "reliability-tests-secret-key-0123456789abcdef"
 
 
 @contextmanager
-def portal(database_url: str, logs: Path, name: str) -> Iterator[Running]:
-    """``audit-portal serve`` on a free port, answering /healthz; stopped afterwards."""
+def portal(database_url: str, logs: Path, name: str, **settings: str) -> Iterator[Running]:
+    """``audit-portal serve`` on a free port, answering /healthz; stopped afterwards.
+
+    ``settings`` are more of the portal's settings (environment variables) for this process.
+    """
     port = free_port()
     env = {
         **portal_environment(database_url, SECRET_KEY, logs / f"{name}-var", port),
         "EMBEDDED_WORKER": "false",  # nothing but the web server touches the database
+        **settings,
     }
     with serving(name, portal_command(port), env, port, logs) as running:
         yield running

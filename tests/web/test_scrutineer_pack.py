@@ -5,11 +5,14 @@ print literally, never as markup. Filters carry over; a bad filter is a plain 40
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import os
 import re
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -21,6 +24,10 @@ from starlette.testclient import TestClient
 from audit_portal.config import Settings
 from audit_portal.db import session_scope
 from audit_portal.models import AuditEvent, Campaign, Organisation, ReturnStatus
+from audit_portal.questionnaires import load_catalogue
+from audit_portal.reports.campaign_report import campaign_report
+from audit_portal.reports.pack import PackFacts, scrutineer_pack
+from audit_portal.reports.queries import ReportFilters
 from tests.personas import World, signed_in
 from tests.report_builders import CHOSEN_BY, SAMPLE_SEED, add_generated_challenges
 from tests.report_data import Generated, definition, generate
@@ -147,6 +154,55 @@ def test_the_pack_carries_the_page_figures_methodology_and_footer(
     # Names people typed print literally, never as markup.
     assert HOSTILE_TITLE in text and HOSTILE_TITLE in visible(page)
     assert f"{HOSTILE_NAME}: not started" in text
+
+
+def test_the_contents_give_the_page_of_every_heading(
+    client: TestClient, clean_db: Engine, world: World, generated: Generated
+) -> None:
+    """The contents are laid out before the pages they list: each number must still be the page
+    the PDF's own outline (its bookmarks) takes the reader to."""
+    signed_in(client, clean_db, world.people["scrutineer"])
+    data = client.get(f"/campaigns/{generated.campaign_id}/report.pdf").content
+    reader = PdfReader(io.BytesIO(data))
+    entries: list[tuple[str, int]] = []
+    pending: list[Any] = list(reader.outline)
+    while pending:
+        entry = pending.pop(0)
+        if isinstance(entry, list):
+            pending[:0] = entry
+        else:
+            page = reader.get_destination_page_number(entry)
+            assert page is not None, entry.title
+            entries.append((entry.title, page + 1))
+    assert len(entries) > 10 and entries[0][0] == "Key figures"
+    contents_pages = pdf_pages(data)[1 : entries[0][1] - 1]  # from the contents to key figures
+    contents = " ".join(contents_pages)
+    assert contents.count("Contents") == 1 and len(contents_pages) >= 1
+    for title, page in entries:
+        assert f"{words(title)} {page}" in contents, (title, page)
+    assert entries[-1][1] == len(reader.pages)  # the methodology, on the last page
+
+
+def test_a_row_taller_than_a_page_is_split_and_every_word_printed(
+    clean_db: Engine, settings: Settings, generated: Generated
+) -> None:
+    """Rows are measured once, before the layout; one taller than a page (a very long
+    question) must still split across pages rather than fail, with nothing lost."""
+    catalogue = load_catalogue(settings.questionnaires_dir)
+    with session_scope(clean_db, write=False) as db:
+        campaign = db.get(Campaign, generated.campaign_id)
+        assert campaign is not None
+        report = campaign_report(db, catalogue, campaign, ReportFilters(), date(2026, 3, 1))
+    first, *others = report.item_rows
+    prompt = " ".join(f"clause{n}" for n in range(400))
+    longer = dataclasses.replace(report, item_rows=[dataclasses.replace(first, prompt=prompt)])
+    longer.item_rows.extend(others)
+    facts = PackFacts("Testshire", date(2026, 3, 1))
+    pages = pdf_pages(scrutineer_pack(longer, facts))
+    text = " ".join(pages) + " "
+    for n in range(400):  # once in the standard's chart and once in its table
+        assert text.count(f"clause{n} ") == 2, n
+    assert len(pages) > len(pdf_pages(scrutineer_pack(report, facts)))
 
 
 def test_the_pack_takes_the_page_filters(
