@@ -18,7 +18,6 @@ a target is missed: it is a measurement. Run from the project root:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -41,17 +40,16 @@ from bench import commits, driver
 from bench.dataset import (
     Dataset,
     Respondent,
-    SetupFailed,
     migrate,
     populate,
     scratch_database,
     stored_ratings,
 )
+from bench.entry import run_benchmark
 from bench.figures import LoadFigures, Round, as_json, count_lost, render
 from bench.options import add_run_options
 from bench.servers import (
     Running,
-    ServerFailed,
     baseline_command,
     cpu_seconds,
     free_port,
@@ -292,20 +290,13 @@ def terminate_cleanly() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    try:
-        with terminate_cleanly():
-            meta, rounds = run(options)
-    except (SetupFailed, ServerFailed) as problem:
-        print(f"autosave benchmark: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("autosave benchmark: stopped; servers and database removed.", file=sys.stderr)
-        return 130
-    print(render(meta, rounds))
-    if options.json_path:
-        options.json_path.write_text(json.dumps(as_json(meta, rounds), indent=2) + "\n")
-        say(f"Figures written to {options.json_path}")
-    return 0
+    return run_benchmark(
+        "autosave",
+        options.json_path,
+        lambda: run(options),
+        lambda found: render(*found),
+        lambda found: as_json(*found),
+    )
 
 
 if __name__ == "__main__":

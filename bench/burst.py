@@ -21,7 +21,6 @@ database. Run from the project root:
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import tempfile
@@ -36,12 +35,12 @@ from bench.autosave import describe_run, say
 from bench.burst_figures import Report, summarise
 from bench.dataset import (
     Dataset,
-    SetupFailed,
     migrate,
     populate,
     scratch_database,
     stored_ratings,
 )
+from bench.entry import run_benchmark
 from bench.figures import count_lost
 from bench.options import add_run_options
 from bench.servers import (
@@ -193,19 +192,14 @@ def _meta(options: Options, url: str) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    try:
-        meta, report = run(options)
-    except (SetupFailed, ServerFailed) as problem:
-        print(f"burst benchmark: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("burst benchmark: stopped; server and database removed.", file=sys.stderr)
-        return 130
-    print(report.render(meta))
-    if options.json_path:
-        options.json_path.write_text(json.dumps(report.as_json(meta), indent=2) + "\n")
-        say(f"Figures written to {options.json_path}")
-    return 0
+    return run_benchmark(
+        "burst",
+        options.json_path,
+        lambda: run(options),
+        lambda found: found[1].render(found[0]),
+        lambda found: found[1].as_json(found[0]),
+        on_sigterm=False,
+    )
 
 
 if __name__ == "__main__":

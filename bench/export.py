@@ -25,7 +25,6 @@ even when a target is missed. Run from the project root:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -46,15 +45,15 @@ from sqlalchemy import Engine, text
 from audit_portal.accounts.sessions import COOKIE_NAME
 from audit_portal.db import create_db_engine
 from audit_portal.reports.exports import BOM, PROVENANCE_HEADER
-from bench.autosave import cpu_model, database_version, load_average, say, terminate_cleanly
+from bench.autosave import cpu_model, database_version, load_average, say
 from bench.dataset import SetupFailed, migrate, scratch_database
+from bench.entry import run_benchmark
 from bench.options import add_run_options
 from bench.questionnaire import ITEMS, write_questionnaire
 from bench.report import RAW_ITEMS, SECRET_KEY, Check, in_process_settings
 from bench.report_data import Reader, add_organisations, create_campaign
 from bench.servers import (
     Running,
-    ServerFailed,
     free_port,
     peak_rss_mb,
     portal_command,
@@ -406,20 +405,13 @@ def _mark(met: bool) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    try:
-        with terminate_cleanly():
-            meta, sizes = run(options)
-    except (SetupFailed, ServerFailed) as problem:
-        print(f"export benchmark: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("export benchmark: stopped; server and database removed.", file=sys.stderr)
-        return 130
-    print(render(meta, sizes))
-    if options.json_path:
-        options.json_path.write_text(json.dumps(as_json(meta, sizes), indent=2) + "\n")
-        say(f"Figures written to {options.json_path}")
-    return 0
+    return run_benchmark(
+        "export",
+        options.json_path,
+        lambda: run(options),
+        lambda found: render(*found),
+        lambda found: as_json(*found),
+    )
 
 
 if __name__ == "__main__":

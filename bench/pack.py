@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import json
 import os
 import platform
 import shlex
@@ -54,8 +53,9 @@ from audit_portal.models import Campaign
 from audit_portal.questionnaires import load_catalogue
 from audit_portal.reports.campaign_report import CampaignReport, campaign_report
 from audit_portal.reports.queries import ReportFilters
-from bench.autosave import cpu_model, database_version, load_average, say, terminate_cleanly
+from bench.autosave import cpu_model, database_version, load_average, say
 from bench.dataset import SetupFailed, migrate, scratch_database
+from bench.entry import run_benchmark
 from bench.figures import percentiles
 from bench.options import add_run_options
 from bench.pack_document import Bars, Grid, outline, raw_pdf
@@ -72,7 +72,6 @@ from bench.report import (
 from bench.report_data import Reader, add_organisations, create_campaign
 from bench.servers import (
     Running,
-    ServerFailed,
     cpu_seconds,
     free_port,
     log_offset,
@@ -609,20 +608,13 @@ def as_json(meta: dict[str, str], f: Figures) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    try:
-        with terminate_cleanly():
-            meta, figures = run(options)
-    except (SetupFailed, ServerFailed) as problem:
-        print(f"pack benchmark: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("pack benchmark: stopped; server and database removed.", file=sys.stderr)
-        return 130
-    print(render(meta, figures))
-    if options.json_path:
-        options.json_path.write_text(json.dumps(as_json(meta, figures), indent=2) + "\n")
-        say(f"Figures written to {options.json_path}")
-    return 0
+    return run_benchmark(
+        "pack",
+        options.json_path,
+        lambda: run(options),
+        lambda found: render(*found),
+        lambda found: as_json(*found),
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import shlex
@@ -53,7 +52,6 @@ from bench.autosave import (  # the run's particulars are printed as the autosav
     database_version,
     load_average,
     say,
-    terminate_cleanly,
 )
 from bench.dataset import (
     Respondent,
@@ -62,12 +60,12 @@ from bench.dataset import (
     populate,
     scratch_database,
 )
+from bench.entry import run_benchmark
 from bench.figures import percentiles
 from bench.options import add_run_options
 from bench.questionnaire import ITEMS, answer_rows, definition_in, write_questionnaire
 from bench.servers import (
     Running,
-    ServerFailed,
     baseline_command,
     free_port,
     portal_command,
@@ -503,20 +501,7 @@ def _latencies(figures: PageFigures) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    try:
-        with terminate_cleanly():
-            results = run(options)
-    except (SetupFailed, ServerFailed) as problem:
-        print(f"pages benchmark: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("pages benchmark: stopped; servers and database removed.", file=sys.stderr)
-        return 130
-    print(render(results))
-    if options.json_path:
-        options.json_path.write_text(json.dumps(as_json(results), indent=2) + "\n")
-        say(f"Figures written to {options.json_path}")
-    return 0
+    return run_benchmark("pages", options.json_path, lambda: run(options), render, as_json)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ counts are the raw SQL's. It exits 0 even when a target is missed. Run from the 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -56,16 +55,15 @@ from bench.autosave import (  # the run's particulars are printed as the autosav
     database_version,
     load_average,
     say,
-    terminate_cleanly,
 )
 from bench.dataset import SetupFailed, migrate, scratch_database
+from bench.entry import run_benchmark
 from bench.options import add_run_options
 from bench.pages import counted
 from bench.questionnaire import ITEMS, write_questionnaire
 from bench.report_data import Reader, add_organisations, create_campaign
 from bench.servers import (
     Running,
-    ServerFailed,
     free_port,
     portal_command,
     portal_environment,
@@ -422,20 +420,13 @@ def milliseconds(seconds: float) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    try:
-        with terminate_cleanly():
-            meta, sizes = run(options)
-    except (SetupFailed, ServerFailed) as problem:
-        print(f"report benchmark: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("report benchmark: stopped; server and database removed.", file=sys.stderr)
-        return 130
-    print(render(meta, sizes))
-    if options.json_path:
-        options.json_path.write_text(json.dumps(as_json(meta, sizes), indent=2) + "\n")
-        say(f"Figures written to {options.json_path}")
-    return 0
+    return run_benchmark(
+        "report",
+        options.json_path,
+        lambda: run(options),
+        lambda found: render(*found),
+        lambda found: as_json(*found),
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ It exits 0 even when a target is missed: it is a measurement. Run from the proje
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -37,7 +36,6 @@ from bench.autosave import (
     load_average,
     say,
     split,
-    terminate_cleanly,
     whole_numbers,
     with_cpu,
 )
@@ -51,12 +49,12 @@ from bench.dataset import (
     scratch_database,
     stored_ratings,
 )
+from bench.entry import run_benchmark
 from bench.figures import LoadFigures, count_lost
 from bench.options import add_run_options
 from bench.scaleout_figures import ScaleRound, ScaleRun, as_json, render
 from bench.servers import (
     Running,
-    ServerFailed,
     free_port,
     peak_rss_mb,
     portal_command,
@@ -248,20 +246,7 @@ def _meta(options: Options, url: str, connections: str) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    try:
-        with terminate_cleanly():
-            result = run(options)
-    except (SetupFailed, ServerFailed) as problem:
-        print(f"scale-out benchmark: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("scale-out benchmark: stopped; servers and database removed.", file=sys.stderr)
-        return 130
-    print(render(result))
-    if options.json_path:
-        options.json_path.write_text(json.dumps(as_json(result), indent=2) + "\n")
-        say(f"Figures written to {options.json_path}")
-    return 0
+    return run_benchmark("scale-out", options.json_path, lambda: run(options), render, as_json)
 
 
 if __name__ == "__main__":
