@@ -11,8 +11,9 @@ runs in the thread pool through ``web.context.run_db``, never on the event loop.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,18 @@ from typing import Any, TypeVar
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnDefault,
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.engine.url import make_url
 from sqlmodel import Session
 
@@ -275,3 +287,60 @@ def migrate(database_url: str, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(database_url), revision)
+
+
+# --- bulk loading ----------------------------------------------------------------------------
+
+BULK_BATCH = 2000
+
+
+def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of one table in the connection's transaction, as fast as it allows.
+
+    On PostgreSQL this is ``COPY ... FROM STDIN``: the county demo's quarter of a million rows
+    load in a few seconds instead of the fifteen that one INSERT per row takes there. Values go
+    through each column's own SQLAlchemy bind processing first (JSON, enums), and Python-side
+    column defaults are filled in as an INSERT would, so the rows stored are the same either way.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        for start in range(0, len(rows), BULK_BATCH):
+            connection.execute(insert(table), list(rows[start : start + BULK_BATCH]))
+        return
+    given = list(rows[0])
+    defaults = [
+        c
+        for c in table.columns
+        if c.name not in given and c.default is not None and not c.default.is_sequence
+    ]
+    columns = [table.columns[name] for name in given] + defaults
+    processors = [_copy_processor(c, connection) for c in columns]
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in columns)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            values = [row[name] for name in given] + [_default_of(c) for c in defaults]
+            copy.write_row(
+                [
+                    p(v) if p is not None and v is not None else v
+                    for p, v in zip(processors, values, strict=True)
+                ]
+            )
+
+
+def _copy_processor(column: Column[Any], connection: Connection) -> Callable[[Any], Any] | None:
+    if isinstance(column.type, JSON):  # the driver adapts JSON itself when it binds a parameter
+        return json.dumps
+    return column.type.bind_processor(connection.dialect)
+
+
+def _default_of(column: Column[Any]) -> Any:
+    default = column.default
+    assert isinstance(default, ColumnDefault)
+    return default.arg(None) if default.is_callable else default.arg

@@ -73,9 +73,11 @@ def baseline_command(port: int) -> list[str]:
 
 
 def portal_environment(database_url: str, secret_key: str, var_dir: Path, port: int) -> dict:
-    """The portal's settings, all from the environment as the README describes."""
+    """The portal's settings, all from the environment as the README describes, and as a
+    deployment has them (production: templates are not re-read from disk on each request)."""
     return {
         **os.environ,
+        "AUDIT_PORTAL_ENV": "production",
         "DATABASE_URL": database_url,
         "SECRET_KEY": secret_key,
         "AUDIT_PORTAL_VAR_DIR": str(var_dir),

@@ -136,5 +136,19 @@ def world(clean_db: Engine, settings: Settings):  # type: ignore[no-untyped-def]
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last: quick feedback first, and Playwright's event loop (which lives in
-    the main thread once a browser starts) never meets the async unit tests' own loops."""
+    the main thread once a browser starts) never meets the async unit tests' own loops.
+
+    With TEST_ONCE_WITHOUT_DATABASE=1 (``make test`` sets it for its PostgreSQL run) the unit
+    tests that use no database are left out: they test plain functions, which the SQLite run
+    has already tested, and running them twice only lengthens the suite."""
     items.sort(key=lambda item: Path(str(item.fspath)).parent.name == "browser")
+    if os.environ.get("TEST_ONCE_WITHOUT_DATABASE") == "1":
+        plain = [item for item in items if _unit_without_database(item)]
+        if plain:
+            config.hook.pytest_deselected(items=plain)
+            items[:] = [item for item in items if not _unit_without_database(item)]
+
+
+def _unit_without_database(item: pytest.Item) -> bool:
+    in_unit = Path(str(item.fspath)).parent.name == "unit"
+    return in_unit and "database_url" not in getattr(item, "fixturenames", ())

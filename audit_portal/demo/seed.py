@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlmodel import Session, SQLModel, col, select
 
 from audit_portal.audit import AuditContext
+from audit_portal.db import bulk_insert
 from audit_portal.demo.answers import DemoReturn, demo_return, weak_standards
 from audit_portal.demo.county import LOCAL_AUTHORITY, DemoOrganisation, county
 from audit_portal.followups.dates import follow_up_due
@@ -49,7 +50,6 @@ from audit_portal.scoring import Answer as Rated
 from audit_portal.scoring import score
 
 Progress = Callable[[str, int], object]  # (what was done, how many steps)
-BATCH = 2000
 SEED = 2026
 
 
@@ -106,8 +106,7 @@ def at(day: date) -> datetime:
 
 def _bulk(db: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     table: Table = model.__table__  # type: ignore[attr-defined]
-    for start in range(0, len(rows), BATCH):
-        db.connection().execute(insert(table), list(rows[start : start + BATCH]))
+    bulk_insert(db.connection(), table, rows)
 
 
 def _pick(rng: random.Random, shares: Iterable[tuple[Any, float]]) -> Any:

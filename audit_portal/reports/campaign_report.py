@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Literal
 
 from sqlalchemy import func
@@ -477,9 +478,12 @@ def _group_label(name: str, value: str) -> str:
 
 
 def _stage_table(rows: Sequence[InvitedReturn], name: str, threshold: int) -> SuppressedTable:
-    counts: Counter[tuple[str, str]] = Counter(
-        (_group_label(name, getattr(r, name)), _stage(r.status)) for r in rows
-    )
+    # Counted by raw value first (in C: a national campaign has tens of thousands of rows),
+    # then labelled once per distinct value.
+    raw = Counter(zip(map(attrgetter(name), rows), map(attrgetter("status"), rows), strict=True))
+    counts: Counter[tuple[str, str]] = Counter()
+    for (value, status), n in raw.items():
+        counts[(_group_label(name, value), _stage(status))] += n
     groups = sorted({g for g, _ in counts}, key=lambda g: (g == NOT_RECORDED, g.casefold()))
     table = CountTable(groups, STAGES, dict(counts), row_totals=True, column_totals=len(groups) > 1)
     return suppress(table, threshold)

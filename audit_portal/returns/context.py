@@ -164,9 +164,15 @@ class ReturnContext:
 
 
 def load_return(
-    db: Session, catalogue: Catalogue, return_id: int, *, with_answers: bool = True
+    db: Session,
+    catalogue: Catalogue,
+    return_id: int,
+    *,
+    with_answers: bool = True,
+    section_id: str | None = None,
 ) -> ReturnContext:
-    """The return with its campaign, organisation and questionnaire (and answers and actions).
+    """The return with its campaign, organisation and questionnaire (and answers and actions:
+    only those of the standard ``section_id`` when it is given and exists).
 
     Raises ReturnNotFound, and VersionRefused when its questionnaire file changed since use.
     """
@@ -183,8 +189,10 @@ def load_return(
     assert loaded is not None and loaded.content_hash is not None
     context = ReturnContext(ret, campaign, organisation, definition, loaded.content_hash)
     if with_answers:
-        context.answers = answers_of(db, return_id)
-        context.actions = actions_of(db, return_id)
+        section = next((s for s in definition.sections if s.id == section_id), None)
+        item_ids = [i.id for i in section.items] if section else None
+        context.answers = answers_of(db, return_id, item_ids)
+        context.actions = actions_of(db, return_id, item_ids)
     return context
 
 

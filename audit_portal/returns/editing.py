@@ -12,7 +12,7 @@ deadlocking on PostgreSQL, and the status checked is the current one, not a stal
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,16 +117,25 @@ def lock_for_edit(db: Session, return_id: int) -> Return:
     return ret
 
 
-def answers_of(db: Session, return_id: int) -> dict[str, Answer]:
-    return {
-        a.item_id: a for a in db.exec(select(Answer).where(Answer.return_id == return_id)).all()
-    }
+def answers_of(
+    db: Session, return_id: int, item_ids: Collection[str] | None = None
+) -> dict[str, Answer]:
+    """The return's answers by item id; only those of ``item_ids`` when given (one standard's
+    page need not build a hundred answer objects to show eight)."""
+    query = select(Answer).where(Answer.return_id == return_id)
+    if item_ids is not None:
+        query = query.where(col(Answer.item_id).in_(item_ids))
+    return {a.item_id: a for a in db.exec(query).all()}
 
 
-def actions_of(db: Session, return_id: int) -> list[Action]:
-    return list(
-        db.exec(select(Action).where(Action.return_id == return_id).order_by(col(Action.id))).all()
-    )
+def actions_of(
+    db: Session, return_id: int, item_ids: Collection[str] | None = None
+) -> list[Action]:
+    """The return's actions in the order they were added; only those of ``item_ids`` when given."""
+    query = select(Action).where(Action.return_id == return_id)
+    if item_ids is not None:
+        query = query.where(col(Action.item_id).in_(item_ids))
+    return list(db.exec(query.order_by(col(Action.id))).all())
 
 
 def as_data(answer: Answer) -> AnswerData:

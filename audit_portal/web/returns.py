@@ -93,12 +93,18 @@ def _catalogue(request: Request) -> Catalogue:
     return current_catalogue(request.app.state.settings.questionnaires_dir)
 
 
-async def load_context(request: Request, *, with_answers: bool = True) -> ReturnContext:
-    """The return the URL names (its organisation was checked by the guard), or 404 / 409."""
+async def load_context(
+    request: Request, *, with_answers: bool = True, section_id: str | None = None
+) -> ReturnContext:
+    """The return the URL names (its organisation was checked by the guard), or 404 / 409;
+    with ``section_id``, only that standard's answers and actions."""
     return_id, catalogue = request.path_params["return_id"], _catalogue(request)
     try:
         return await run_db(
-            request, lambda db: load_return(db, catalogue, return_id, with_answers=with_answers)
+            request,
+            lambda db: load_return(
+                db, catalogue, return_id, with_answers=with_answers, section_id=section_id
+            ),
         )
     except ReturnNotFound:
         raise HTTPException(404) from None
@@ -322,8 +328,9 @@ NOT_SAVED_FROZEN = (
 
 
 async def section_page(request: Request) -> Response:
-    the_return = await load_context(request)
-    index, section = _section(the_return, request.path_params["section_id"])
+    section_id = request.path_params["section_id"]
+    the_return = await load_context(request, section_id=section_id)
+    index, section = _section(the_return, section_id)
     if not the_return.editable:
         overview = f"/returns/{the_return.return_id}"
         if request.method == "POST":  # a tab left open since before it was submitted
@@ -348,7 +355,7 @@ async def section_page(request: Request) -> Response:
                 )
                 anchor = f"#{field_prefix(change.item_id)}-actions" if change.item_id else ""
                 return await redirect_with_message(request, str(request.url) + anchor, message)
-            the_return = await load_context(request)  # what was just saved, fresh
+            the_return = await load_context(request, section_id=section_id)  # just saved, fresh
             if not any(the_return.needs(item) for item in items):
                 return RedirectResponse(_after_section(the_return, index, back_to_check), 303)
             just_saved = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from playwright.sync_api import Page
 
@@ -14,6 +16,20 @@ def test_pages_have_no_axe_violations(page: Page, path: str) -> None:
     assert "Safeguarding Audit Portal" in page.title()
     violations = axe_violations(page)
     assert violations == [], describe(violations)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "javascript-off"])
+def test_axe_finds_a_planted_fault_with_javascript_on_and_off(
+    new_page: Callable[..., Page], javascript: bool
+) -> None:
+    """axe really runs in both kinds of tab (with JavaScript off it runs without timers)."""
+    tab = new_page(javascript=javascript)
+    tab.goto("/accessibility")
+    assert axe_violations(tab) == []
+    tab.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/x.png\">')"
+    )
+    assert "image-alt" in [v["id"] for v in axe_violations(tab)]
 
 
 def test_first_tab_reaches_the_skip_link_and_it_moves_focus_to_main(page: Page) -> None:
