@@ -138,17 +138,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Browser tests last: quick feedback first, and Playwright's event loop (which lives in
     the main thread once a browser starts) never meets the async unit tests' own loops.
 
-    With TEST_ONCE_WITHOUT_DATABASE=1 (``make test`` sets it for its PostgreSQL run) the unit
-    tests that use no database are left out: they test plain functions, which the SQLite run
-    has already tested, and running them twice only lengthens the suite."""
-    items.sort(key=lambda item: Path(str(item.fspath)).parent.name == "browser")
-    if os.environ.get("TEST_ONCE_WITHOUT_DATABASE") == "1":
-        plain = [item for item in items if _unit_without_database(item)]
-        if plain:
-            config.hook.pytest_deselected(items=plain)
-            items[:] = [item for item in items if not _unit_without_database(item)]
+    With TEST_BOTH_DATABASES=1 (``make test`` sets it: its SQLite and PostgreSQL runs go side
+    by side) the two runs share out what one run can do for both: the unit tests that use no
+    database run in the SQLite run only, and the browser tests, which take most of the time,
+    alternate between the runs in the order of their names. Every other test runs on both."""
+    items.sort(key=lambda item: _folder(item) == "browser")
+    if os.environ.get("TEST_BOTH_DATABASES") != "1":
+        return
+    kind = _database_kind()
+    browser = sorted(item.nodeid for item in items if _folder(item) == "browser")
+    other_run = {nodeid for n, nodeid in enumerate(browser) if n % 2 != (kind == "postgresql")}
+    left_out = [
+        item
+        for item in items
+        if item.nodeid in other_run or (kind == "postgresql" and _unit_without_database(item))
+    ]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        dropped = {id(item) for item in left_out}
+        items[:] = [item for item in items if id(item) not in dropped]
+
+
+def _folder(item: pytest.Item) -> str:
+    return Path(str(item.fspath)).parent.name
 
 
 def _unit_without_database(item: pytest.Item) -> bool:
-    in_unit = Path(str(item.fspath)).parent.name == "unit"
-    return in_unit and "database_url" not in getattr(item, "fixturenames", ())
+    return _folder(item) == "unit" and "database_url" not in getattr(item, "fixturenames", ())

@@ -297,9 +297,8 @@ class _Collector:
             if self._field_count > self.limits.max_fields:
                 raise UploadTooLarge("The form has too many fields.")
             return
-        self._file_count += 1
-        if self._file_count > self.limits.max_files:
-            raise UploadTooLarge(f"Upload no more than {self.limits.max_files} files at once.")
+        if options[b"filename"]:  # a nameless part is counted at its end, if it has bytes
+            self._count_file()
         # Browsers send the name as UTF-8 bytes; the parser hands them over undecoded.
         part.filename = options[b"filename"].decode("utf-8", "replace")
         handle, name = tempfile.mkstemp(prefix="upload-", dir=self.directory)
@@ -336,9 +335,12 @@ class _Collector:
         assert part.path is not None and part.filename is not None
         self._to_close.append(part.file)
         if part.filename == "" and part.size == 0:
-            # A file input left empty: browsers still send a nameless, empty part.
+            # A file input left empty: browsers still send a nameless, empty part (a page with
+            # a file box for each item sends one for every box), and it is no file.
             self._to_delete.append(part.path)
             return
+        if part.filename == "":
+            self._count_file()
         self.files.append(
             UploadedPart(
                 field_name=part.field_name,
@@ -348,6 +350,11 @@ class _Collector:
                 declared_type=part.declared_type or "application/octet-stream",
             )
         )
+
+    def _count_file(self) -> None:
+        self._file_count += 1
+        if self._file_count > self.limits.max_files:
+            raise UploadTooLarge(f"Upload no more than {self.limits.max_files} files at once.")
 
     def on_end(self) -> None:
         self.ended = True

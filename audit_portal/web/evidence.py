@@ -69,7 +69,13 @@ from audit_portal.challenges.review import (
     outcome_line,
     review_refused,
 )
-from audit_portal.evidence import FileRefused, ParsedUpload, UploadError, parse_upload
+from audit_portal.evidence import (
+    FileRefused,
+    ParsedUpload,
+    UploadedPart,
+    UploadError,
+    parse_upload,
+)
 from audit_portal.evidence.filenames import content_disposition, download_name
 from audit_portal.evidence.sizes import describe_size
 from audit_portal.models import ChallengedItem, saved_id
@@ -348,10 +354,26 @@ def _typed(form: FormData, items: list[ChallengedItem]) -> tuple[dict, dict, dic
 
 
 async def challenge_save(request: Request) -> Response:
-    challenge_id, today = request.path_params["challenge_id"], clock.today()
-    items = await _item_ids(request)
+    challenge_id = request.path_params["challenge_id"]
     form = await request.form()
+    problem_page, saved = await _save_typed(request, await _item_ids(request), form)
+    if problem_page is not None:
+        return problem_page
+    text = "Your explanations are saved." if saved else "Nothing had changed."
+    return await redirect_with_message(request, f"/challenges/{challenge_id}", text)
+
+
+async def _save_typed(
+    request: Request, items: list[ChallengedItem], form: Any
+) -> tuple[Response | None, bool]:
+    """Save the explanations the page's form carries, whichever of its buttons was pressed
+    (save, upload, remove or submit), so nothing typed is lost on the way. Returns the page
+    to show instead when they cannot be saved (what was typed stays on it), and whether any
+    explanation changed."""
+    challenge_id, today = request.path_params["challenge_id"], clock.today()
     explanations, versions, typed = _typed(form, items)
+    if not explanations:
+        return None, False
     ctx = audit_context(request)
     try:
         outcome = await run_db(
@@ -360,12 +382,13 @@ async def challenge_save(request: Request) -> Response:
             write=True,
         )
     except ChallengeError as refused:
-        return await _challenge_page(
+        page = await _challenge_page(
             request,
             status_code=409,
             typed={k: v[:20_000] for k, v in typed.items()},
             refused=str(refused),
         )
+        return page, False
     errors = dict(outcome.errors)
     for item_id in outcome.conflicts:
         errors[item_id] = (
@@ -376,15 +399,20 @@ async def challenge_save(request: Request) -> Response:
         # saving again keeps this person's text.
         keep = {k: v[:20_000] for k, v in typed.items() if k in errors}
         problems = [(field_prefix(k) + "-explanation", m) for k, m in errors.items()]
-        return await _challenge_page(
+        page = await _challenge_page(
             request, status_code=400, typed=keep, item_errors=errors, problems=problems
         )
-    text = "Your explanations are saved." if outcome.saved else "Nothing had changed."
-    return await redirect_with_message(request, f"/challenges/{challenge_id}", text)
+        return page, False
+    return None, bool(outcome.saved)
 
 
 # ---------------------------------------------------------------------------------------------
 # Files
+
+
+# The challenge page is one form: an upload carries each item's explanation, version, empty
+# file box and date boxes (six fields an item), so a long challenge needs more than the default.
+PAGE_FIELDS = 1000
 
 
 async def read_upload(request: Request) -> ParsedUpload | Response:
@@ -396,6 +424,7 @@ async def read_upload(request: Request) -> ParsedUpload | Response:
             incoming_directory(settings),
             max_file_bytes=max_file_bytes(settings),
             max_request_bytes=max_request_bytes(settings),
+            max_fields=PAGE_FIELDS,
         )
     except UploadError as error:
         back = f"/challenges/{request.path_params['challenge_id']}"
@@ -411,11 +440,13 @@ async def read_upload(request: Request) -> ParsedUpload | Response:
         )
 
 
-def _inspect_all(upload: ParsedUpload) -> list[Inspected]:
-    return [inspect_upload(p.path, p.filename, p.display_name) for p in upload.files]
+def _inspect_all(files: list[UploadedPart]) -> list[Inspected]:
+    return [inspect_upload(p.path, p.filename, p.display_name) for p in files]
 
 
 async def upload_file(request: Request) -> Response:
+    """Upload the files chosen for one item. The page is one form, so the explanations typed
+    for every item come too, and are saved first."""
     challenge_id, item_id = request.path_params["challenge_id"], request.path_params["item_id"]
     today = clock.today()
     items = await _item_ids(request)
@@ -423,7 +454,14 @@ async def upload_file(request: Request) -> Response:
         raise HTTPException(404)
     upload: ParsedUpload | None = getattr(request.state, "upload", None)
     fid = field_prefix(item_id)
-    dates = {item_id: _date_parts(_Fields(upload), "in-force")} if upload else {}
+    fields = _Fields(upload)
+    problem_page, _ = await _save_typed(request, items, fields)
+    if problem_page is not None:
+        return problem_page
+    # The item's own date boxes; "in-force" and "file" are what a form of one item sends.
+    date_name = f"{fid}-in-force" if fields.get(f"{fid}-in-force-day") is not None else "in-force"
+    dates = {item_id: _date_parts(fields, date_name)} if upload else {}
+    chosen = [f for f in upload.files if f.field_name in {f"{fid}-file", "file"}] if upload else []
 
     async def refuse(message: str, status_code: int = 400) -> Response:
         return await _challenge_page(
@@ -434,7 +472,7 @@ async def upload_file(request: Request) -> Response:
             problems=[(f"{fid}-file", message)],
         )
 
-    if upload is None or not upload.files:
+    if not chosen:
         return await refuse("Choose a file to upload")
     try:
         in_force = parse_date_parts(
@@ -445,7 +483,7 @@ async def upload_file(request: Request) -> Response:
     if in_force is not None and in_force > today:
         return await refuse("The date the evidence was in force must be today or in the past")
     try:
-        inspected = await run_in_threadpool(_inspect_all, upload)
+        inspected = await run_in_threadpool(_inspect_all, chosen)
     except FileRefused as refused:
         return await refuse(str(refused))
     storage, ctx = evidence_storage(request.app.state.settings), audit_context(request)
@@ -475,7 +513,7 @@ class _Fields:
     def __init__(self, upload: ParsedUpload | None) -> None:
         self.upload = upload
 
-    def get(self, name: str, default: str = "") -> str:
+    def get(self, name: str, default: str | None = None) -> str | None:
         value = self.upload.value(name) if self.upload else None
         return default if value is None else value
 
@@ -483,6 +521,9 @@ class _Fields:
 async def remove_file(request: Request) -> Response:
     challenge_id, piece_id = request.path_params["challenge_id"], request.path_params["piece_id"]
     ctx, today = audit_context(request), clock.today()
+    problem_page, _ = await _save_typed(request, await _item_ids(request), await request.form())
+    if problem_page is not None:
+        return problem_page
     try:
         key = await run_db(
             request, lambda db: remove_piece(db, ctx, challenge_id, piece_id, today), write=True
@@ -511,6 +552,9 @@ async def submit(request: Request) -> Response:
         audit_context(request),
         clock.today(),
     )
+    problem_page, _ = await _save_typed(request, await _item_ids(request), await request.form())
+    if problem_page is not None:
+        return problem_page
     try:
         settings = request.app.state.settings
         await run_db(

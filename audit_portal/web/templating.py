@@ -26,6 +26,7 @@ from audit_portal.policy import Actor, Permission, allows
 from audit_portal.questionnaires.model import Item
 from audit_portal.returns.answers import field_prefix
 from audit_portal.returns.context import SectionStatus
+from audit_portal.web import form_parts
 
 # The partnership-wide areas (by route name), each shown only to people the policy lets in.
 ADMIN_AREAS = (
@@ -161,6 +162,12 @@ def create_templates(settings: Settings) -> Jinja2Blocks:
     env.globals["url"] = url
     env.globals["field_id"] = field_prefix
     env.globals["item_help"] = item_help
+    env.globals.update(
+        textarea=form_parts.textarea,
+        date_parts=form_parts.date_parts,
+        error_message=form_parts.error_message,
+        still_needed=form_parts.still_needed,
+    )
     env.globals.update(LABELLED_ENUMS)
     env.filters["labels"] = lambda values, mapping: [mapping.get(v, v) for v in values or []]
     env.filters["date"] = long_date

@@ -28,8 +28,8 @@ from tests.browser.challenge_steps import (
     ACTION,
     ALPHA,
     DUE,
-    EXPLANATION,
     POLICY_PDF,
+    SUBMITTED_EXPLANATION,
     confirm_sample,
     issue_challenge,
     names_in,
@@ -170,7 +170,10 @@ def test_a_whole_evidence_challenge_from_sample_to_moderated_rating_and_follow_u
     respond_and_submit(school, tag)
     frozen = stored_challenge(clean_db, challenge_id)
     assert frozen["stage"] == "submitted" and frozen["due_on"] == DUE
-    assert frozen["items"] == [("s175.1.1", "amber", ""), ("s175.1.2", "amber", EXPLANATION)]
+    assert frozen["items"] == [
+        ("s175.1.1", "amber", ""),
+        ("s175.1.2", "amber", SUBMITTED_EXPLANATION),
+    ]
     assert frozen["files"] == [
         ("s175.1.1", "governors-minutes.pdf", "pdf", hashlib.sha256(POLICY_PDF).hexdigest())
     ]

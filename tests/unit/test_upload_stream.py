@@ -309,6 +309,25 @@ async def test_too_many_files_are_refused(directory, outcomes) -> None:
     assert left_on_disk(directory) == []
 
 
+async def test_empty_file_boxes_do_not_count_against_the_file_limit(directory, outcomes) -> None:
+    """A page with a file box for each item sends every box; only chosen files count."""
+    app = make_app(directory, outcomes, max_files=2)
+    empty = [file_part(f"box-{n}", "", b"", "application/octet-stream") for n in range(5)]
+    response = await post(app, body(*empty, file_part("box-5", "a.pdf", b"%PDF")))
+    assert response.status_code == 200
+    assert [f["field"] for f in response.json()["files"]] == ["box-5"]
+    assert left_on_disk(directory) == []
+
+
+async def test_nameless_files_with_bytes_count_against_the_file_limit(directory, outcomes) -> None:
+    app = make_app(directory, outcomes, max_files=2)
+    parts = [file_part("evidence", "", b"%PDF", "application/pdf") for _ in range(3)]
+    response = await post(app, body(*parts))
+    assert response.status_code == 413
+    assert response.text == "Upload no more than 2 files at once."
+    assert left_on_disk(directory) == []
+
+
 async def test_too_many_fields_are_refused(directory, outcomes) -> None:
     app = make_app(directory, outcomes, max_fields=3)
     response = await post(app, body(*[field(f"f{n}", "x") for n in range(4)]))

@@ -5,6 +5,7 @@ setting)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -21,7 +22,13 @@ from audit_portal.challenges.files import evidence_storage, incoming_directory, 
 from audit_portal.config import Settings
 from audit_portal.db import session_scope
 from audit_portal.evidence.sizes import MB
-from audit_portal.models import AuditEvent, EvidenceFile, EvidencePiece
+from audit_portal.models import (
+    AuditEvent,
+    ChallengedItem,
+    EvidenceChallenge,
+    EvidenceFile,
+    EvidencePiece,
+)
 from audit_portal.web.app import create_app
 from tests.builders import visible_text
 from tests.challenge_builders import (
@@ -412,3 +419,78 @@ def test_an_upload_without_a_valid_token_stores_nothing(
         headers={"X-CSRF-Token": token},
     )
     assert good.status_code == 303
+
+
+def page_versions(client: TestClient, cid: int) -> dict[str, str]:
+    """The hidden versions the challenge page's one form carries, by field name."""
+    page = client.get(f"/challenges/{cid}").text
+    return dict(re.findall(r'name="(item-[a-z0-9-]+-version)" value="(\d*)"', page))
+
+
+def test_every_button_of_the_page_saves_the_explanations_typed(
+    app: Starlette,
+    clean_db: Engine,
+    settings: Settings,
+    issued: Challenge,
+    respondent: tuple[TestClient, str],
+) -> None:
+    """Typed but not yet saved, an explanation survives an upload, a removal and the submit:
+    the page is one form, and each of its buttons saves what it carries first."""
+    client, token = respondent
+    cid = issued.challenge_id
+    uploaded = client.post(
+        f"/challenges/{cid}/items/s175.1.1/files",
+        data={
+            "csrf_token": token,
+            **page_versions(client, cid),
+            "item-s175-1-1-explanation": "Our training log",
+            "item-s175-1-2-explanation": "See the register",
+            "item-s175-1-1-in-force-day": "1",
+            "item-s175-1-1-in-force-month": "9",
+            "item-s175-1-1-in-force-year": "2025",
+        },
+        files={
+            "item-s175-1-1-file": ("log.txt", b"Training log\n", "text/plain"),
+            "item-s175-1-2-file": ("", b"", "application/octet-stream"),  # a box left empty
+        },
+    )
+    assert uploaded.status_code == 303, visible_text(uploaded.text)[:500]
+
+    def explanations() -> dict[str, str]:
+        with session_scope(clean_db, write=False) as db:
+            rows = db.exec(select(ChallengedItem).where(ChallengedItem.challenge_id == cid))
+            return {c.item_id: c.explanation for c in rows}
+
+    assert explanations() == {"s175.1.1": "Our training log", "s175.1.2": "See the register"}
+    with session_scope(clean_db, write=False) as db:
+        (piece,) = db.exec(select(EvidencePiece)).all()
+        assert piece.in_force_on == date(2025, 9, 1)
+    text = visible_text(client.get(f"/challenges/{cid}").text)
+    assert "log.txt" in text and "1 September 2025" in text
+
+    removed = client.post(
+        f"/challenges/{cid}/pieces/{piece.id}/remove",
+        data={
+            "csrf_token": token,
+            **page_versions(client, cid),
+            "item-s175-1-1-explanation": "Our training log, kept on paper",
+            "item-s175-1-2-explanation": "See the register",
+        },
+    )
+    assert removed.status_code == 303
+    assert explanations()["s175.1.1"] == "Our training log, kept on paper"
+
+    submitted = client.post(
+        f"/challenges/{cid}/submit",
+        data={
+            "csrf_token": token,
+            **page_versions(client, cid),
+            "item-s175-1-1-explanation": "Our training log, kept on paper",
+            "item-s175-1-2-explanation": "See the register and the minutes",
+        },
+    )
+    assert submitted.status_code == 303, visible_text(submitted.text)[:500]
+    assert explanations()["s175.1.2"] == "See the register and the minutes"
+    with session_scope(clean_db, write=False) as db:
+        challenge = db.get(EvidenceChallenge, cid)
+        assert challenge is not None and challenge.submitted_at is not None
