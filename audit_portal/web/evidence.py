@@ -455,7 +455,7 @@ async def upload_file(request: Request) -> Response:
     upload: ParsedUpload | None = getattr(request.state, "upload", None)
     fid = field_prefix(item_id)
     fields = _Fields(upload)
-    problem_page, _ = await _save_typed(request, items, fields)
+    problem_page, explained = await _save_typed(request, items, fields)
     if problem_page is not None:
         return problem_page
     # The item's own date boxes; "in-force" and "file" are what a form of one item sends.
@@ -502,8 +502,9 @@ async def upload_file(request: Request) -> Response:
         await run_in_threadpool(delete_stored, storage, written)
         raise
     names = ", ".join(f"‘{a.file.display_name}’" for a in added)
+    saved = " Your explanations are saved too." if explained else ""
     return await redirect_with_message(
-        request, f"/challenges/{challenge_id}#{fid}", f"{names} added as evidence."
+        request, f"/challenges/{challenge_id}#{fid}", f"{names} added as evidence.{saved}"
     )
 
 

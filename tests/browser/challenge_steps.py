@@ -131,7 +131,7 @@ def respond_and_submit(page: Page, tag: str) -> None:
     in_force.get_by_label("Year").fill("2025")
     first.get_by_role("button", name="Upload file for item 1").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
-        "‘governors-minutes.pdf’ added as evidence."
+        "‘governors-minutes.pdf’ added as evidence. Your explanations are saved too."
     )
     files = page.get_by_role("region", name="Files for item 1")
     expect(files).to_contain_text("governors-minutes.pdf")

@@ -466,6 +466,7 @@ def test_every_button_of_the_page_saves_the_explanations_typed(
         (piece,) = db.exec(select(EvidencePiece)).all()
         assert piece.in_force_on == date(2025, 9, 1)
     text = visible_text(client.get(f"/challenges/{cid}").text)
+    assert "‘log.txt’ added as evidence. Your explanations are saved too." in text
     assert "log.txt" in text and "1 September 2025" in text
 
     removed = client.post(
