@@ -10,6 +10,8 @@ phase, district or a current intelligence flag. The counts are handed to the pur
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from typing import Any
 
@@ -111,41 +113,49 @@ def invited_returns(db: Session, campaign_id: int, filters: ReportFilters) -> li
     ]
 
 
-def _no_nested_loops(db: Session) -> None:
-    """On PostgreSQL, hash joins for the rest of this (read) transaction.
+@contextmanager
+def _no_nested_loops(db: Session) -> Iterator[None]:
+    """On PostgreSQL, hash joins for the statement run inside (then the default again).
 
     The planner misjudges how many submissions are the latest revision of their return (the
     join on ``max(revision)`` looks selective: it expects about a hundred where a national
     campaign has tens of thousands), and then reads the answers one submission at a time, in
-    no useful order: 3.9 s instead of 1.3 s at 25,000 organisations (bench/report.py)."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SET LOCAL enable_nestloop = off"))
+    no useful order: 3.9 s instead of 1.3 s at 25,000 organisations (bench/report.py). Only
+    that statement: others in the same transaction keep the plans that suit them."""
+    if db.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    db.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        yield
+    finally:
+        db.execute(text("SET LOCAL enable_nestloop = DEFAULT"))
 
 
 def item_figures(
     db: Session, campaign_id: int, definition: Definition, filters: ReportFilters
 ) -> list[ItemFigure]:
     """Each rating item's answers by value, in questionnaire order (one GROUP BY)."""
-    _no_nested_loops(db)
-    counts = db.execute(  # SQLAlchemy's select: SQLModel's is typed for four columns at most
-        sa_select(
-            col(SubmittedAnswer.item_id),
-            col(SubmittedAnswer.rating),
-            col(SubmittedAnswer.not_applicable),
-            col(SubmittedAnswer.less_effective),
-            func.count(),
-        )
-        .where(
-            col(SubmittedAnswer.campaign_id) == campaign_id,
-            col(SubmittedAnswer.submission_id).in_(counted_submissions(campaign_id, filters)),
-        )
-        .group_by(
-            col(SubmittedAnswer.item_id),
-            col(SubmittedAnswer.rating),
-            col(SubmittedAnswer.not_applicable),
-            col(SubmittedAnswer.less_effective),
-        )
-    ).all()
+    with _no_nested_loops(db):
+        counts = db.execute(  # SQLAlchemy's select: SQLModel's is typed for four columns at most
+            sa_select(
+                col(SubmittedAnswer.item_id),
+                col(SubmittedAnswer.rating),
+                col(SubmittedAnswer.not_applicable),
+                col(SubmittedAnswer.less_effective),
+                func.count(),
+            )
+            .where(
+                col(SubmittedAnswer.campaign_id) == campaign_id,
+                col(SubmittedAnswer.submission_id).in_(counted_submissions(campaign_id, filters)),
+            )
+            .group_by(
+                col(SubmittedAnswer.item_id),
+                col(SubmittedAnswer.rating),
+                col(SubmittedAnswer.not_applicable),
+                col(SubmittedAnswer.less_effective),
+            )
+        ).all()
     by_item: dict[str, list[tuple[int | None, bool, bool, int]]] = defaultdict(list)
     for item_id, rating, not_applicable, less_effective, count in counts:
         by_item[item_id].append((rating, bool(not_applicable), bool(less_effective), count))
