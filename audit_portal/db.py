@@ -284,8 +284,12 @@ def require_current_schema(engine: Engine, database_url: str) -> None:
 
 
 def migrate(database_url: str, revision: str = "head") -> None:
+    """Upgrade the schema; a SQLite file's folder is made first if it is not there yet."""
     from alembic import command
 
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
 
 
