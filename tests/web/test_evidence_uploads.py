@@ -495,3 +495,35 @@ def test_every_button_of_the_page_saves_the_explanations_typed(
     with session_scope(clean_db, write=False) as db:
         challenge = db.get(EvidenceChallenge, cid)
         assert challenge is not None and challenge.submitted_at is not None
+
+
+def test_an_upload_carrying_a_bad_explanation_stores_nothing(
+    app: Starlette,
+    clean_db: Engine,
+    settings: Settings,
+    issued: Challenge,
+    respondent: tuple[TestClient, str],
+) -> None:
+    """The explanations an upload carries are checked like any save: an over-long one, or one
+    with a version that is not a number, is refused with the page, and no file is stored."""
+    client, token = respondent
+    cid = issued.challenge_id
+    before = stored(settings)
+    for explanation, version in (("x" * 5001, "0"), ("fine", "-1e99"), ("fine", "9" * 40)):
+        refused = client.post(
+            f"/challenges/{cid}/items/s175.1.1/files",
+            data={
+                "csrf_token": token,
+                "item-s175-1-1-explanation": explanation,
+                "item-s175-1-1-version": version,
+            },
+            files={"item-s175-1-1-file": ("log.txt", b"Training log\n", "text/plain")},
+        )
+        assert refused.status_code in {400, 409}, (version, refused.status_code)
+        assert "There is a problem" in visible_text(refused.text) or (
+            "not saved" in visible_text(refused.text)
+        )
+    assert_nothing_left(settings, clean_db, before)
+    with session_scope(clean_db, write=False) as db:
+        rows = db.exec(select(ChallengedItem).where(ChallengedItem.challenge_id == cid))
+        assert {c.explanation for c in rows} == {""}
