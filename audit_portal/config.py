@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
+MOST_ACTIVE_REQUESTS = 18  # db.REQUEST_CONNECTIONS: a request let in never waits for a connection
+DEFAULT_ACTIVE_REQUESTS = 8
 
 
 class ConfigError(ValueError):
@@ -49,10 +51,13 @@ class Settings:
     evidence_stale_years: int = 3
     evidence_scrutineer_download: bool = False
     report_suppression_threshold: int = 5
-    # Overload: at most this many requests are served at once (the database pool's request
-    # connections, db.REQUEST_CONNECTIONS), at most max_waiting_requests wait for a turn, and
-    # none waits longer than max_wait_ms; the rest get a fast 503 with Retry-After.
-    max_active_requests: int = 18
+    # Overload: at most this many requests are served at once (never more than the database
+    # pool's request connections, db.REQUEST_CONNECTIONS), at most max_waiting_requests wait
+    # for a turn, and none waits longer than max_wait_ms; the rest get a fast 503 with
+    # Retry-After. Eight, not eighteen: one process runs Python on one core, so more requests
+    # at once only share it more thinly; measured with 50 people autosaving on PostgreSQL,
+    # 8 at once served about a tenth more saves a second than 18 (bench/RESULTS.md).
+    max_active_requests: int = DEFAULT_ACTIVE_REQUESTS
     max_waiting_requests: int = 300
     max_wait_ms: int = 10_000
     log_format: str = "text"
@@ -107,7 +112,9 @@ class Settings:
             report_suppression_threshold=env.integer(
                 "REPORT_SUPPRESSION_THRESHOLD", 5, low=1, high=1000
             ),
-            max_active_requests=env.integer("MAX_ACTIVE_REQUESTS", 18, low=1, high=18),
+            max_active_requests=env.integer(
+                "MAX_ACTIVE_REQUESTS", DEFAULT_ACTIVE_REQUESTS, low=1, high=MOST_ACTIVE_REQUESTS
+            ),
             max_waiting_requests=env.integer("MAX_WAITING_REQUESTS", 300, low=0, high=100_000),
             max_wait_ms=env.integer("MAX_WAIT_MS", 10_000, low=1, high=120_000),
             # Production ships its logs, one JSON object a line; people read plain text.

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine.url import make_url
 from sqlmodel import Session
 
-from audit_portal.config import PROJECT_ROOT, Settings
+from audit_portal.config import MOST_ACTIVE_REQUESTS, PROJECT_ROOT, Settings
 
 T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -47,8 +47,12 @@ _BEGIN_MODE = "audit_portal_begin"
 # Each web request keeps one pooled connection for its whole life (see RequestDatabase), and
 # queues on the event loop for one of REQUEST_CONNECTIONS before it starts (web.context). The
 # rest of the pool is left for the worker's sender and reminders, which share the engine.
-POOL_SIZE, MAX_OVERFLOW = 10, 10
+# Every connection the pool opens is kept (no overflow): an overflow connection is closed
+# when it is given back, so under load each request beyond the pool's size opened a new one
+# (a new PostgreSQL backend process), which cost a fifth of the autosave's throughput.
+POOL_SIZE, MAX_OVERFLOW = 20, 0
 REQUEST_CONNECTIONS = POOL_SIZE + MAX_OVERFLOW - 2
+assert REQUEST_CONNECTIONS == MOST_ACTIVE_REQUESTS
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -174,16 +178,20 @@ class RequestDatabase:
 
     The guard, the scope check and the page all read through the same session, so an object
     the guard loaded (the return a URL names, say) is not read twice. Reads share one
-    transaction. A write first ends that read transaction, then runs in its own write
-    transaction (``BEGIN IMMEDIATE`` on SQLite, so concurrent writers queue instead of failing
-    when a read lock would have to be upgraded) and commits. Calls are made one at a time
-    from the thread pool; the session is never used by two threads at once.
+    transaction. On SQLite a write first ends that read transaction, then runs in its own write
+    transaction (``BEGIN IMMEDIATE``, so concurrent writers queue instead of failing when a read
+    lock would have to be upgraded) and commits. On PostgreSQL the write carries on in the read
+    transaction and commits it: at READ COMMITTED every statement reads what is committed when
+    it runs, and the reads took no lock, so ending them first would only cost a round trip.
+    Calls are made one at a time from the thread pool; the session is never used by two
+    threads at once.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._connection: Any = None
         self._session: Session | None = None
+        self._sqlite = engine.dialect.name == "sqlite"
 
     def session(self) -> Session:
         if self._session is None:
@@ -199,7 +207,7 @@ class RequestDatabase:
             except BaseException:
                 session.rollback()
                 raise
-        if session.in_transaction():
+        if self._sqlite and session.in_transaction():
             session.commit()  # end the read transaction: the write takes its lock afresh
         with writer_lock(self.engine):
             self._connection.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
@@ -212,6 +220,14 @@ class RequestDatabase:
                 raise
             finally:
                 self._connection.execution_options(**{_BEGIN_MODE: "DEFERRED"})
+
+    @property
+    def idle(self) -> bool:
+        """No transaction is open: closing costs no round trip to the database (the pool's
+        reset of a connection outside a transaction is done by the driver without one)."""
+        return self._session is None or not (
+            self._session.in_transaction() or self._connection.in_transaction()
+        )
 
     def close(self) -> None:
         if self._session is not None:

@@ -31,6 +31,7 @@ from audit_portal.returns.editing import (
     as_data,
     assess_return,
     can_edit,
+    lock_for_save,
     profile_of,
     save_answers,
 )
@@ -44,6 +45,15 @@ _SCOPE_QUERY = (  # built once: it runs on every request about a return
     .join(Organisation, col(Organisation.id) == Return.organisation_id)
     .where(Return.id == bindparam("return_id"))
 )
+
+
+_OWNER_QUERY = select(Return.organisation_id).where(Return.id == bindparam("return_id"))
+
+
+def return_owner(db: Session, return_id: int) -> int | None:
+    """The organisation a return belongs to (None: no such return), and nothing else: for
+    routes that read the return themselves, locked (the autosave)."""
+    return db.exec(_OWNER_QUERY, params={"return_id": return_id}).first()
 
 
 def return_scope(db: Session, return_id: int) -> int | None:
@@ -218,15 +228,18 @@ def autosave(
     read what was typed, save it, and say what it still needs. Raises UnknownItem (not a
     question of this return), ReturnError (it can no longer change), VersionRefused.
     """
-    the_return = load_return(db, catalogue, return_id, with_answers=False)
-    item = find_item(the_return.definition, item_id, the_return.profile)
-    parsed = {item.id: parse_item(the_return.definition, item, form)}
+    locked = lock_for_save(db, return_id)
+    definition = verify_version(
+        db, catalogue, locked.questionnaire_key, locked.questionnaire_version
+    )
+    item = find_item(definition, item_id, locked.profile)
+    parsed = {item.id: parse_item(definition, item, form)}
     version = parse_int(form.get(f"{field_prefix(item.id)}-version"), high=MAX_VERSION)
-    outcome = save_answers(db, ctx, return_id, parsed, {item.id: version})
+    outcome = save_answers(db, ctx, return_id, parsed, {item.id: version}, locked)
     saved = outcome.saved.get(item.id)
     needs: dict[str, str] = {}
     if saved is not None:
         data = as_data(saved)
-        count = action_count_if_needed(db, the_return.definition, return_id, item.id, data)
-        needs = item_needs(the_return.definition, item, data, count)
-    return Autosaved(item, the_return.definition.rating_scale, outcome, needs)
+        count = action_count_if_needed(db, definition, return_id, item.id, data)
+        needs = item_needs(definition, item, data, count)
+    return Autosaved(item, definition.rating_scale, outcome, needs)

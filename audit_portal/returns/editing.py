@@ -16,9 +16,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from audit_portal.audit import AuditContext, record
@@ -108,6 +110,61 @@ def lock_return(db: Session, return_id: int) -> tuple[Return, str]:
     return row[0], row[1]
 
 
+_RETURNS, _CAMPAIGNS, _ORGANISATIONS = (
+    Return.__table__,  # type: ignore[attr-defined]
+    Campaign.__table__,  # type: ignore[attr-defined]
+    Organisation.__table__,  # type: ignore[attr-defined]
+)
+_LOCK_FOR_SAVE = (
+    select(  # type: ignore[call-overload]
+        _RETURNS.c.status,
+        _RETURNS.c.organisation_id,
+        _CAMPAIGNS.c.status,
+        _CAMPAIGNS.c.questionnaire_key,
+        _CAMPAIGNS.c.questionnaire_version,
+        _ORGANISATIONS.c.duty_type,
+        _ORGANISATIONS.c.sector,
+        _ORGANISATIONS.c.phase,
+        _ORGANISATIONS.c.features,
+    )
+    .select_from(_RETURNS)
+    .join(_CAMPAIGNS, _CAMPAIGNS.c.id == _RETURNS.c.campaign_id)
+    .join(_ORGANISATIONS, _ORGANISATIONS.c.id == _RETURNS.c.organisation_id)
+    .where(_RETURNS.c.id == bindparam("return_id"))
+    .with_for_update(of=_RETURNS)
+)
+
+
+@dataclass
+class LockedReturn:
+    """What saving answers reads of a return locked for this transaction, in one statement:
+    its status, owner, questionnaire and organisation's profile. ``problem`` says why it can no
+    longer change (None: it can); ``status`` follows the save (not started, then in progress).
+    """
+
+    id: int
+    status: str
+    organisation_id: int
+    problem: str | None
+    questionnaire_key: str
+    questionnaire_version: str
+    profile: OrganisationProfile
+
+
+def lock_for_save(db: Session, return_id: int) -> LockedReturn:
+    """Lock the return's row and read what a save needs, as plain values: the autosave's
+    first statement (an ORM object of each of the three rows cost it more than the rest)."""
+    row = db.execute(_LOCK_FOR_SAVE, {"return_id": return_id}).first()
+    if row is None:
+        raise ReturnNotFound(return_id)
+    status, organisation_id, campaign_status, key, version, duty, sector, phase, features = row
+    profile = OrganisationProfile(
+        duty_type=duty, sector=sector, phase=phase, features=frozenset(features)
+    )
+    problem = why_not_editable(status, campaign_status)
+    return LockedReturn(return_id, status, organisation_id, problem, key, version, profile)
+
+
 def lock_for_edit(db: Session, return_id: int) -> Return:
     """Lock the return, then refuse if it can no longer be changed."""
     ret, campaign_status = lock_return(db, return_id)
@@ -191,17 +248,21 @@ def save_answers(
     return_id: int,
     parsed: Mapping[str, ParsedAnswer],
     based_on: Mapping[str, int | None],
+    locked: LockedReturn | None = None,
 ) -> SaveOutcome:
     """Save every well-formed answer of one form; report errors and conflicts per item.
 
     ``based_on`` is the version each answer was edited from (None: it was new to the person).
     An untouched new item is not saved. Raises ReturnError when the return cannot change.
+    ``locked``: the return, when the caller has already locked it with ``lock_for_save``.
     """
     outcome = SaveOutcome(errors={k: p.errors for k, p in parsed.items() if p.errors})
     wanted = {k: p.answer for k, p in parsed.items() if p.answer is not None}
     if not wanted:
         return outcome
-    ret = lock_for_edit(db, return_id)
+    ret = locked or lock_for_save(db, return_id)
+    if ret.problem:
+        raise ReturnError(ret.problem)
     for item_id, data in wanted.items():
         result = save_answer(db, ctx, ret, item_id, data, based_on.get(item_id))
         if result.conflict and result.answer is not None:
@@ -307,24 +368,24 @@ def _insert_first(
 def save_answer(
     db: Session,
     ctx: AuditContext,
-    ret: Return,
+    ret: LockedReturn,
     item_id: str,
     data: AnswerData,
     based_on: int | None,
 ) -> SaveResult:
-    """Save one answer of a return already locked by ``lock_for_edit``.
+    """Save one answer of a return already locked by ``lock_for_save``.
 
     ``based_on`` is the version the person started from (None: new to them).
     """
-    current = _locked_answer(db, ret.id, item_id)  # type: ignore[arg-type]
+    current = _locked_answer(db, ret.id, item_id)
     if current is None:
         if based_on is None and data.is_empty:
             return SaveResult(False, None)  # nothing typed for a new item: nothing to save
-        created = _insert_first(db, ctx, saved_id(ret), item_id, data)
+        created = _insert_first(db, ctx, ret.id, item_id, data)
         if created is not None:
             _touch(db, ctx, ret, item_id, None, data)
             return SaveResult(True, created)
-        current = _locked_answer(db, saved_id(ret), item_id)  # a colleague created it just now
+        current = _locked_answer(db, ret.id, item_id)  # a colleague created it just now
         assert current is not None
     refusal = _refusal(current, data, based_on)
     if refusal is not None:
@@ -332,29 +393,74 @@ def save_answer(
     if as_data(current) == data and not current.carried_forward:
         return SaveResult(True, current)
     old = as_data(current).__dict__
-    current.version += 1
-    for name, value in _columns(data).items():
-        setattr(current, name, value)
-    current.carried_forward, current.carry_note = False, ""
-    current.updated_by, current.updated_at = ctx.actor_id, utcnow()
-    db.add(current)
+    changes = {
+        **_columns(data),
+        "carried_forward": False,
+        "carry_note": "",
+        "version": current.version + 1,
+        "updated_by": ctx.actor_id,
+        "updated_at": utcnow(),
+    }
+    _write_through(db, _UPDATE_ANSWER, saved_id(current), current, changes)
     _touch(db, ctx, ret, item_id, old, data)
     return SaveResult(True, current)
+
+
+def _update_by_id(model: Any, columns: Collection[str]) -> Any:
+    """An UPDATE of ``columns`` of one row by id, built once, its values bound as ``new_<name>``."""
+    table = model.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns})
+    )
+
+
+_ANSWER_CHANGES = (
+    "value",
+    "not_applicable",
+    "na_reason",
+    "narrative",
+    "evidence",
+    "carried_forward",
+    "carry_note",
+    "version",
+    "updated_by",
+    "updated_at",
+)
+_UPDATE_ANSWER = _update_by_id(Answer, _ANSWER_CHANGES)
+_UPDATE_RETURN = _update_by_id(Return, ("status", "updated_at"))
+
+
+def _write_through(
+    db: Session, statement: Any, row_id: int, loaded: Any, changes: Mapping[str, Any]
+) -> None:
+    """Write ``changes`` to a row with one prepared UPDATE, and set them as already stored on
+    its object if the session has loaded one (``loaded``, or None). Every autosave changes an
+    answer and its return: through the session's unit of work that flush cost more than all
+    the save's statements together."""
+    db.execute(statement, {"row_id": row_id, **{f"new_{k}": v for k, v in changes.items()}})
+    if loaded is not None:
+        for name, value in changes.items():
+            set_committed_value(loaded, name, value)
 
 
 def _touch(
     db: Session,
     ctx: AuditContext,
-    ret: Return,
+    ret: LockedReturn,
     item_id: str,
     old: dict | None,
     data: AnswerData,
 ) -> None:
-    """The return was changed: mark it in progress and updated, and write the audit event."""
+    """The return was changed: mark it in progress and updated, and write the audit event.
+
+    The page's own copy of the return, when the session holds one, is kept up to date too."""
     if ReturnStatus(ret.status) is ReturnStatus.NOT_STARTED:
         ret.status = ReturnStatus.IN_PROGRESS.value
-    ret.updated_at = utcnow()
-    db.add(ret)
+    loaded = db.identity_map.get(identity_key(Return, ret.id))
+    changes = {"status": ret.status, "updated_at": utcnow()}
+    _write_through(db, _UPDATE_RETURN, ret.id, loaded, changes)
     record(
         db,
         ctx,

@@ -109,7 +109,11 @@ async def stream_from_db(
 
 async def close_db(request: Request) -> None:
     database = getattr(request.state, "db", None)
-    if database is not None:
+    if database is None:
+        return
+    if database.idle:  # after a write's commit, as on every autosave: no trip to a thread
+        database.close()
+    else:
         await run_in_threadpool(database.close)
 
 

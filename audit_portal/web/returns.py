@@ -47,6 +47,7 @@ from audit_portal.returns.context import (
     SectionStatus,
     autosave,
     load_return,
+    return_owner,
     return_scope,
 )
 from audit_portal.returns.editing import (
@@ -82,6 +83,7 @@ from audit_portal.web.guard import (
     Endpoint,
     GuardedRoute,
     KeptTyping,
+    ScopeResolver,
     TypingKeeper,
     audit_context,
     page,
@@ -809,6 +811,11 @@ def return_organisation(db: Session, params: dict) -> int | None:
     return return_scope(db, params["return_id"])
 
 
+def return_organisation_only(db: Session, params: dict) -> int | None:
+    """Scope resolver for the autosave, which reads (and locks) the return itself."""
+    return return_owner(db, params["return_id"])
+
+
 def on_return(
     path: str,
     endpoint: Endpoint,
@@ -816,13 +823,14 @@ def on_return(
     methods: tuple[str, ...] = ("GET",),
     name: str | None = None,
     keep_typing: TypingKeeper | None = None,
+    scope: ScopeResolver = return_organisation,
 ) -> GuardedRoute:
     """A route below /returns/{return_id}: its permission is scoped to the return's organisation."""
     return page(
         "/returns/{return_id:id}" + path,
         endpoint,
         permission=permission,
-        scope=return_organisation,
+        scope=scope,
         methods=methods,
         name=name,
         keep_typing=keep_typing,
@@ -844,6 +852,7 @@ routes = [
         Permission.RETURN_EDIT,
         ("POST",),
         keep_typing=keep_answers,
+        scope=return_organisation_only,
     ),
     on_return("/carry-forward", carry_forward_answers, Permission.RETURN_EDIT, ("POST",)),
     on_return("/check", check_answers, Permission.RETURN_VIEW),

@@ -12,11 +12,18 @@ from audit_portal.audit import AuditContext
 from audit_portal.campaigns import invitation_list, open_campaign
 from audit_portal.config import PROJECT_ROOT, Settings
 from audit_portal.db import session_scope
-from audit_portal.models import AuditEvent, Campaign, Organisation, Return, ReturnStatus
+from audit_portal.models import (
+    Answer,
+    AuditEvent,
+    Campaign,
+    Organisation,
+    Return,
+    ReturnStatus,
+)
 from audit_portal.organisations import note_intelligence
 from audit_portal.questionnaires import load_catalogue
-from audit_portal.returns.answers import AnswerData
-from audit_portal.returns.editing import ReturnError, lock_for_edit, save_answer
+from audit_portal.returns.answers import AnswerData, ParsedAnswer
+from audit_portal.returns.editing import ReturnError, lock_for_save, save_answer, save_answers
 from tests.personas import World
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "questionnaires")
@@ -100,7 +107,9 @@ def save(
     engine: Engine, ctx: AuditContext, ids: tuple[int, int], data: AnswerData, based_on: int | None
 ):  # type: ignore[no-untyped-def]
     with session_scope(engine, write=True) as db:
-        ret = lock_for_edit(db, ids[1])
+        ret = lock_for_save(db, ids[1])
+        if ret.problem:
+            raise ReturnError(ret.problem)
         return save_answer(db, ctx, ret, "s175.1.1", data, based_on)
 
 
@@ -207,7 +216,7 @@ def test_colleagues_saving_different_items_in_opposite_orders_queue_not_deadlock
         try:
             barrier.wait()
             with session_scope(clean_db, write=True) as db:
-                ret = lock_for_edit(db, ids[1])
+                ret = lock_for_save(db, ids[1])
                 for item_id in order:
                     save_answer(
                         db,
@@ -237,3 +246,31 @@ def test_colleagues_saving_different_items_in_opposite_orders_queue_not_deadlock
     assert len(saved) == 4 and all(a.version == 1 for a in saved), (
         "one writer created each; the other saw conflicts"
     )
+
+
+def test_a_save_keeps_the_sessions_own_copies_current_with_nothing_left_to_flush(
+    clean_db: Engine, world: World, settings: Settings
+) -> None:
+    """The save writes the answer and the return with plain UPDATEs: a page that loaded the
+    return or the answer in the same session sees the saved values, and the session holds no
+    change of its own that it would write again (or over a colleague's) at commit."""
+    ids = setup_return(clean_db, world, settings)
+    alice, _ = people(world)
+    with session_scope(clean_db, write=True) as db:
+        page_return = db.get(Return, ids[1])
+        assert page_return is not None and page_return.status == "not_started"
+        first = {"s175.1.1": ParsedAnswer(AnswerData(3, narrative="first"))}
+        save_answers(db, alice, ids[1], first, {"s175.1.1": None})
+        assert page_return.status == "in_progress"
+        assert not db.dirty and not db.new
+    with session_scope(clean_db, write=True) as db:
+        page_answer = db.exec(select(Answer).where(Answer.return_id == ids[1])).one()
+        second = {"s175.1.1": ParsedAnswer(AnswerData(1, narrative="second"))}
+        outcome = save_answers(db, alice, ids[1], second, {"s175.1.1": 1})
+        assert outcome.saved["s175.1.1"] is page_answer
+        assert (page_answer.narrative, page_answer.version) == ("second", 2)
+        assert not db.dirty and not db.new
+    with session_scope(clean_db, write=False) as db:
+        stored = db.exec(select(Answer).where(Answer.return_id == ids[1])).one()
+        assert (stored.value, stored.narrative, stored.version) == ({"v": 1}, "second", 2)
+        assert db.get(Return, ids[1]).status == "in_progress"

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from audit_portal.accounts.sessions import COOKIE_NAME
-from audit_portal.config import Settings
+from audit_portal.config import MOST_ACTIVE_REQUESTS, Settings
 from audit_portal.db import REQUEST_CONNECTIONS, session_scope
 from audit_portal.models import Answer
 from audit_portal.web.app import create_app
@@ -53,8 +53,11 @@ def stored_answers(engine: Engine) -> dict[str, object]:
         return {a.item_id: a.value["v"] for a in db.exec(select(Answer)).all()}
 
 
-def test_the_limits_default_to_the_connections_kept_for_requests(settings: Settings) -> None:
-    assert settings.max_active_requests == REQUEST_CONNECTIONS
+def test_the_limits_default_to_fewer_than_the_connections_kept_for_requests(
+    settings: Settings,
+) -> None:
+    assert settings.max_active_requests == 8 < REQUEST_CONNECTIONS
+    assert MOST_ACTIVE_REQUESTS == REQUEST_CONNECTIONS  # the most MAX_ACTIVE_REQUESTS accepts
     assert settings.max_waiting_requests == 300 and settings.max_wait_ms == 10_000
 
 
