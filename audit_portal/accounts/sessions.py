@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import bindparam, delete, or_
 from sqlmodel import Session, col, select
@@ -61,8 +63,18 @@ EXPIRY_MESSAGES = {
 
 
 # Built once: every request runs it, and building a statement costs more than running it.
+# The person and their roles as plain columns: only the session is an object (it may change).
 _SESSION_QUERY = (
-    select(WebSession, User, Membership)
+    select(  # type: ignore[call-overload]
+        WebSession,
+        col(User.id),
+        col(User.is_active),
+        col(User.email),
+        col(User.full_name),
+        col(User.totp_enabled),
+        col(Membership.role),
+        col(Membership.organisation_id),
+    )
     .outerjoin(User, col(User.id) == WebSession.user_id)
     .outerjoin(Membership, col(Membership.user_id) == col(User.id))
     .where(WebSession.id == bindparam("session_id"))
@@ -79,9 +91,9 @@ def load(db: Session, settings: Settings, token: str | None, now: datetime) -> L
     rows = db.exec(_SESSION_QUERY, params={"session_id": hash_token(token)}).all() if token else []
     if not rows:
         return None
-    record, user = rows[0][0], rows[0][1]
+    record, person = rows[0][0], rows[0]  # each row: the session, the person, one role
     reason = expiry_reason(settings, record, now)
-    actor = _actor(user, [m for _, _, m in rows if m is not None])
+    actor = _actor(person if person.id is not None else None, [r for r in rows if r.role])
     lost_user = record.user_id is not None and actor is None
     stale = now - _aware(record.last_seen_at) > TOUCH_EVERY
     flash = list(record.data.get("flash", []))
@@ -149,7 +161,20 @@ def build_actor(db: Session, user_id: int | None) -> Actor | None:
     return _actor(user, list(memberships))
 
 
-def _actor(user: User | None, memberships: list[Membership]) -> Actor | None:
+class _Person(Protocol):
+    id: int | None
+    is_active: bool
+    email: str
+    full_name: str
+    totp_enabled: bool
+
+
+class _Role(Protocol):
+    role: str
+    organisation_id: int | None
+
+
+def _actor(user: _Person | None, memberships: Sequence[_Role]) -> Actor | None:
     """Who a signed-in person is right now: active, with every role they hold."""
     if user is None or not user.is_active or user.id is None:
         return None

@@ -25,7 +25,6 @@ from audit_portal.returns.answers import field_prefix, find_item, parse_item
 from audit_portal.returns.editing import (
     ReturnNotFound,
     SaveOutcome,
-    action_count_if_needed,
     actions_of,
     answers_of,
     as_data,
@@ -228,7 +227,7 @@ def autosave(
     read what was typed, save it, and say what it still needs. Raises UnknownItem (not a
     question of this return), ReturnError (it can no longer change), VersionRefused.
     """
-    locked = lock_for_save(db, return_id)
+    locked = lock_for_save(db, return_id, item_id)
     definition = verify_version(
         db, catalogue, locked.questionnaire_key, locked.questionnaire_version
     )
@@ -240,6 +239,5 @@ def autosave(
     needs: dict[str, str] = {}
     if saved is not None:
         data = as_data(saved)
-        count = action_count_if_needed(db, definition, return_id, item.id, data)
-        needs = item_needs(definition, item, data, count)
+        needs = item_needs(definition, item, data, locked.item_actions)
     return Autosaved(item, definition.rating_scale, outcome, needs)

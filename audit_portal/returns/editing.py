@@ -95,11 +95,6 @@ _LOCK_ANSWER = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
-_COUNT_ACTIONS = (
-    select(func.count())
-    .select_from(Action)
-    .where(Action.return_id == bindparam("return_id"), Action.item_id == bindparam("item_id"))
-)
 
 
 def lock_return(db: Session, return_id: int) -> tuple[Return, str]:
@@ -110,10 +105,17 @@ def lock_return(db: Session, return_id: int) -> tuple[Return, str]:
     return row[0], row[1]
 
 
-_RETURNS, _CAMPAIGNS, _ORGANISATIONS = (
+_RETURNS, _CAMPAIGNS, _ORGANISATIONS, _ACTIONS = (
     Return.__table__,  # type: ignore[attr-defined]
     Campaign.__table__,  # type: ignore[attr-defined]
     Organisation.__table__,  # type: ignore[attr-defined]
+    Action.__table__,  # type: ignore[attr-defined]
+)
+_ITEM_ACTIONS = (
+    select(func.count())
+    .select_from(_ACTIONS)
+    .where(_ACTIONS.c.return_id == _RETURNS.c.id, _ACTIONS.c.item_id == bindparam("item_id"))
+    .scalar_subquery()
 )
 _LOCK_FOR_SAVE = (
     select(  # type: ignore[call-overload]
@@ -126,6 +128,7 @@ _LOCK_FOR_SAVE = (
         _ORGANISATIONS.c.sector,
         _ORGANISATIONS.c.phase,
         _ORGANISATIONS.c.features,
+        _ITEM_ACTIONS,
     )
     .select_from(_RETURNS)
     .join(_CAMPAIGNS, _CAMPAIGNS.c.id == _RETURNS.c.campaign_id)
@@ -138,8 +141,10 @@ _LOCK_FOR_SAVE = (
 @dataclass
 class LockedReturn:
     """What saving answers reads of a return locked for this transaction, in one statement:
-    its status, owner, questionnaire and organisation's profile. ``problem`` says why it can no
-    longer change (None: it can); ``status`` follows the save (not started, then in progress).
+    its status, owner, questionnaire and organisation's profile, and how many actions the item
+    being autosaved has (``item_actions``: what it still needs depends on them). ``problem``
+    says why it can no longer change (None: it can); ``status`` follows the save (not started,
+    then in progress). Actions change only under the same lock, so the count stays true.
     """
 
     id: int
@@ -149,20 +154,22 @@ class LockedReturn:
     questionnaire_key: str
     questionnaire_version: str
     profile: OrganisationProfile
+    item_actions: int = 0
 
 
-def lock_for_save(db: Session, return_id: int) -> LockedReturn:
-    """Lock the return's row and read what a save needs, as plain values: the autosave's
+def lock_for_save(db: Session, return_id: int, item_id: str = "") -> LockedReturn:
+    """Lock the return's row and read what a save needs, as plain values, in the autosave's
     first statement (an ORM object of each of the three rows cost it more than the rest)."""
-    row = db.execute(_LOCK_FOR_SAVE, {"return_id": return_id}).first()
+    row = db.execute(_LOCK_FOR_SAVE, {"return_id": return_id, "item_id": item_id}).first()
     if row is None:
         raise ReturnNotFound(return_id)
-    status, organisation_id, campaign_status, key, version, duty, sector, phase, features = row
+    status, organisation_id, campaign_status, key, version, *organisation, actions = row
+    duty, sector, phase, features = organisation
     profile = OrganisationProfile(
         duty_type=duty, sector=sector, phase=phase, features=frozenset(features)
     )
     problem = why_not_editable(status, campaign_status)
-    return LockedReturn(return_id, status, organisation_id, problem, key, version, profile)
+    return LockedReturn(return_id, status, organisation_id, problem, key, version, profile, actions)
 
 
 def lock_for_edit(db: Session, return_id: int) -> Return:
@@ -471,18 +478,6 @@ def _touch(
         old=old,
         new=data.__dict__,
     )
-
-
-def action_count_if_needed(
-    db: Session, definition: Definition, return_id: int, item_id: str, data: AnswerData
-) -> int:
-    """How many actions an item has, asked only when its rating calls for one (autosave is the
-    hottest path: the database is not asked when the answer cannot need an action)."""
-    rating = data.rating()
-    point = definition.rating_scale.point(rating) if rating is not None else None
-    if point is None or not point.less_effective:
-        return 0
-    return db.exec(_COUNT_ACTIONS, params={"return_id": return_id, "item_id": item_id}).one()
 
 
 # --- actions --------------------------------------------------------------------------------------
