@@ -19,16 +19,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from audit_portal.config import Settings
-from audit_portal.web.context import render
+from audit_portal.web.context import close_db, connection_slots, render
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,32 @@ class _Turns:
         return True
 
 
+SCOPE_KEY = "audit_portal.overload_turns"
+
+
+@asynccontextmanager
+async def stepping_aside(request: Request) -> AsyncIterator[None]:
+    """While a request waits on work done elsewhere (a pack made in the builder process), give
+    its turn, its database connection and its connection slot to the requests waiting for them,
+    and take them back afterwards (behind whoever is waiting, but with no time limit: it was
+    let in once). Packs queue for the builder one at a time; holding their turns meanwhile,
+    a handful of people downloading packs would stop every school's autosave.
+    """
+    turns: _Turns | None = request.scope.get(SCOPE_KEY)
+    await close_db(request)
+    connections = connection_slots()
+    connections.release()
+    if turns is not None:
+        turns.slots.release()
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):  # the guard and the middleware give them back
+            if turns is not None:
+                await turns.slots.acquire()
+            await connections.acquire()
+
+
 class OverloadMiddleware:
     """Serve at most ``limits.active`` requests at once; refuse what cannot be served in time."""
 
@@ -131,6 +160,7 @@ class OverloadMiddleware:
             turns.note_refusal()
             await busy_response(scope, receive)(scope, receive, send)
             return
+        scope[SCOPE_KEY] = turns
         try:
             await self.app(scope, receive, send)
         finally:

@@ -36,6 +36,7 @@ from audit_portal.reports.queries import ReportFilters
 from audit_portal.reports.report_tables import record_report_download
 from audit_portal.web.context import render, run_db
 from audit_portal.web.guard import audit_context, page
+from audit_portal.web.overload import stepping_aside
 from audit_portal.web.pdf_builder import in_builder_process
 
 # The one-off token the report page's script adds to the pack link, echoed back in a cookie
@@ -48,7 +49,8 @@ _pack_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = W
 
 def pack_turn() -> asyncio.Semaphore:
     """Packs are made one at a time in an app process; the others wait for their turn here, on
-    the event loop (costing no thread), each keeping its place among ``MAX_ACTIVE_REQUESTS``.
+    the event loop (costing no thread), having given their place among ``MAX_ACTIVE_REQUESTS``
+    and their database connection to other requests (``stepping_aside``).
 
     A pack is made in the builder process (``pdf_builder``), which makes one at a time anyway;
     waiting here rather than in its queue, only the pack being made fails should that process
@@ -134,7 +136,7 @@ async def campaign_report_pack(request: Request) -> Response:
 
     await run_db(request, check)
     order = PackOrder(settings, campaign_id, filters, clock.today())
-    async with pack_turn():
+    async with stepping_aside(request), pack_turn():
         data = await in_builder_process(make_pack, order)
     ctx = audit_context(request)
     await run_db(

@@ -22,6 +22,7 @@ from audit_portal.config import MOST_ACTIVE_REQUESTS, Settings
 from audit_portal.db import REQUEST_CONNECTIONS, session_scope
 from audit_portal.models import Answer
 from audit_portal.web.app import create_app
+from audit_portal.web.reports import pack_turn
 from tests.builders import visible_text
 from tests.conftest import make_settings
 from tests.personas import World, signed_in
@@ -210,3 +211,50 @@ def test_a_refused_form_says_it_was_not_saved(
     assert refused.status_code == 503
     page = visible_text(refused.text)
     assert "what you sent has not been saved" in page and "send it again" in page
+
+
+def test_a_pack_waiting_for_its_turn_leaves_its_place_to_other_requests(
+    database_url: str, clean_db: Engine, world: World, tmp_path: Path
+) -> None:
+    """Packs are made one at a time. One waiting for its turn gives its place among the
+    requests served at once back: with one place, a school's save is still served (it was
+    refused with 503 while the pack held the place), and the pack is made afterwards."""
+    app = busy_app(
+        database_url,
+        clean_db,
+        tmp_path,
+        MAX_ACTIVE_REQUESTS="1",
+        MAX_WAITING_REQUESTS="0",
+        MAX_WAIT_MS="5000",
+    )
+    with TestClient(app, base_url=BASE_URL) as client:
+        signed_in(client, clean_db, world.people["scrutineer"])
+        scrutineer = client.cookies[COOKIE_NAME]
+    cookie, token = sign_in(app, clean_db, world)
+    return_id = world.returns[world.org_a]
+    hx = {"X-CSRF-Token": token, "HX-Request": "true"}
+    save = {"item-s175-1-1-value": "3", "item-s175-1-1-version": ""}
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        turn = pack_turn()
+        await turn.acquire()  # another pack is being made
+        async with client_for(app, scrutineer) as reader, client_for(app, cookie) as school:
+            pack = asyncio.ensure_future(reader.get(f"/campaigns/{world.campaign_id}/report.pdf"))
+            for _ in range(500):  # until the pack waits for its turn
+                await asyncio.sleep(0.01)
+                if turn._waiters:
+                    break
+            saved = await asyncio.wait_for(
+                school.post(f"/returns/{return_id}/items/s175.1.1", data=save, headers=hx),
+                timeout=NO_HANG_S,
+            )
+            turn.release()
+            made = await asyncio.wait_for(pack, timeout=NO_HANG_S)
+            after = await school.get("/dashboard")
+            return saved, made, after
+
+    saved, made, after = asyncio.run(scenario())
+    assert saved.status_code == 200 and "Saved" in saved.text
+    assert stored_answers(clean_db) == {"s175.1.1": 3}
+    assert made.status_code == 200 and made.content.startswith(b"%PDF")
+    assert after.status_code == 200 and "Alpha Primary School" in after.text
