@@ -11,14 +11,14 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import bindparam, delete, or_
 from sqlmodel import Session, col, select
 
 from audit_portal.config import Settings
-from audit_portal.models import Membership, Role, User, WebSession
+from audit_portal.models import Membership, Role, User, WebSession, as_utc
 from audit_portal.policy import Actor
 
 COOKIE_NAME = "audit_portal_session"
@@ -28,11 +28,6 @@ TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is refreshed at most once a 
 def hash_token(token: str) -> str:
     """What the database keeps of a session token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -45,9 +40,9 @@ class LoadedSession:
 
 
 def expiry_reason(settings: Settings, record: WebSession, now: datetime) -> str | None:
-    if now - _aware(record.last_seen_at) > timedelta(minutes=settings.session_idle_minutes):
+    if now - as_utc(record.last_seen_at) > timedelta(minutes=settings.session_idle_minutes):
         return "idle"
-    if record.authenticated_at and now - _aware(record.authenticated_at) > timedelta(
+    if record.authenticated_at and now - as_utc(record.authenticated_at) > timedelta(
         hours=settings.session_absolute_hours
     ):
         return "absolute"
@@ -95,7 +90,7 @@ def load(db: Session, settings: Settings, token: str | None, now: datetime) -> L
     reason = expiry_reason(settings, record, now)
     actor = _actor(person if person.id is not None else None, [r for r in rows if r.role])
     lost_user = record.user_id is not None and actor is None
-    stale = now - _aware(record.last_seen_at) > TOUCH_EVERY
+    stale = now - as_utc(record.last_seen_at) > TOUCH_EVERY
     flash = list(record.data.get("flash", []))
     return LoadedSession(record, actor, flash=flash, needs_write=bool(reason or lost_user or stale))
 

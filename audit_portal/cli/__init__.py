@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -54,9 +55,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     server = uvicorn.Server(config)
     log_redaction.install()  # uvicorn configures its loggers in Config(): filter after that
+    settle_memory(settings)
     server.run()
     engine.dispose()
     return 0
+
+
+def settle_memory(settings: Settings) -> None:
+    """Load the questionnaires, then put everything made so far (the app, its templates and
+    mappers, the definitions) out of the garbage collector's sight for good: none of it is ever
+    garbage. Each full collection then looks only at what requests made: with 200 people
+    autosaving, a full collection came every few seconds and stopped every request for 80 ms;
+    without the start-up objects it takes about 27 ms.
+    """
+    from audit_portal.questionnaires import current_catalogue
+
+    current_catalogue(settings.questionnaires_dir)
+    gc.collect()
+    gc.freeze()
 
 
 def _describe_db(settings: Settings) -> str:

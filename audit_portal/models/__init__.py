@@ -13,7 +13,7 @@ from audit_portal.models.accounts import (
     WebSession,
 )
 from audit_portal.models.audit import AuditEvent
-from audit_portal.models.base import saved_id, utcnow
+from audit_portal.models.base import as_utc, saved_id, utcnow
 from audit_portal.models.dipsamples import (
     ChallengedItem,
     ChallengeEvent,
@@ -94,6 +94,7 @@ __all__ = [
     "SubmittedAnswer",
     "User",
     "WebSession",
+    "as_utc",
     "saved_id",
     "utcnow",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from audit_portal import clock
@@ -11,6 +11,11 @@ from audit_portal import clock
 def utcnow() -> datetime:
     """The portal's clock (``audit_portal.clock``), so tests can move time."""
     return clock.now()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC one: SQLite hands back naive datetimes; all stored are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Stored(Protocol):

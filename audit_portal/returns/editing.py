@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
@@ -34,6 +35,7 @@ from audit_portal.models import (
     Organisation,
     Return,
     ReturnStatus,
+    as_utc,
     saved_id,
     utcnow,
 )
@@ -120,6 +122,7 @@ _ITEM_ACTIONS = (
 _LOCK_FOR_SAVE = (
     select(  # type: ignore[call-overload]
         _RETURNS.c.status,
+        _RETURNS.c.updated_at,
         _RETURNS.c.organisation_id,
         _CAMPAIGNS.c.status,
         _CAMPAIGNS.c.questionnaire_key,
@@ -149,6 +152,7 @@ class LockedReturn:
 
     id: int
     status: str
+    updated_at: datetime
     organisation_id: int
     problem: str | None
     questionnaire_key: str
@@ -163,13 +167,24 @@ def lock_for_save(db: Session, return_id: int, item_id: str = "") -> LockedRetur
     row = db.execute(_LOCK_FOR_SAVE, {"return_id": return_id, "item_id": item_id}).first()
     if row is None:
         raise ReturnNotFound(return_id)
-    status, organisation_id, campaign_status, key, version, *organisation, actions = row
+    status, updated_at, organisation_id, campaign_status, key, version, *rest = row
+    *organisation, actions = rest
     duty, sector, phase, features = organisation
     profile = OrganisationProfile(
         duty_type=duty, sector=sector, phase=phase, features=frozenset(features)
     )
     problem = why_not_editable(status, campaign_status)
-    return LockedReturn(return_id, status, organisation_id, problem, key, version, profile, actions)
+    return LockedReturn(
+        return_id,
+        status,
+        as_utc(updated_at),
+        organisation_id,
+        problem,
+        key,
+        version,
+        profile,
+        actions,
+    )
 
 
 def lock_for_edit(db: Session, return_id: int) -> Return:
@@ -437,6 +452,7 @@ _ANSWER_CHANGES = (
 )
 _UPDATE_ANSWER = _update_by_id(Answer, _ANSWER_CHANGES)
 _UPDATE_RETURN = _update_by_id(Return, ("status", "updated_at"))
+RETURN_TOUCH_EVERY = timedelta(minutes=1)
 
 
 def _write_through(
@@ -462,12 +478,18 @@ def _touch(
 ) -> None:
     """The return was changed: mark it in progress and updated, and write the audit event.
 
-    The page's own copy of the return, when the session holds one, is kept up to date too."""
-    if ReturnStatus(ret.status) is ReturnStatus.NOT_STARTED:
-        ret.status = ReturnStatus.IN_PROGRESS.value
-    loaded = db.identity_map.get(identity_key(Return, ret.id))
-    changes = {"status": ret.status, "updated_at": utcnow()}
-    _write_through(db, _UPDATE_RETURN, ret.id, loaded, changes)
+    Its updated time is kept to the minute, as a session's last use is: the autosaves of a
+    person working down a page change it once a minute, not once a save (a statement less on
+    most saves). The page's own copy of the return, when the session holds one, follows.
+    """
+    now = utcnow()
+    started = ReturnStatus(ret.status) is ReturnStatus.NOT_STARTED
+    if started or now - ret.updated_at >= RETURN_TOUCH_EVERY:
+        ret.status = ReturnStatus.IN_PROGRESS.value if started else ret.status
+        ret.updated_at = now
+        loaded = db.identity_map.get(identity_key(Return, ret.id))
+        changes = {"status": ret.status, "updated_at": now}
+        _write_through(db, _UPDATE_RETURN, ret.id, loaded, changes)
     record(
         db,
         ctx,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from audit_portal import clock
 from audit_portal.audit import AuditContext
 from audit_portal.campaigns import invitation_list, open_campaign
 from audit_portal.config import PROJECT_ROOT, Settings
@@ -19,6 +20,7 @@ from audit_portal.models import (
     Organisation,
     Return,
     ReturnStatus,
+    as_utc,
 )
 from audit_portal.organisations import note_intelligence
 from audit_portal.questionnaires import load_catalogue
@@ -274,3 +276,29 @@ def test_a_save_keeps_the_sessions_own_copies_current_with_nothing_left_to_flush
         stored = db.exec(select(Answer).where(Answer.return_id == ids[1])).one()
         assert (stored.value, stored.narrative, stored.version) == ({"v": 1}, "second", 2)
         assert db.get(Return, ids[1]).status == "in_progress"
+
+
+def test_the_returns_updated_time_is_kept_to_the_minute(
+    clean_db: Engine, world: World, settings: Settings
+) -> None:
+    """Autosaves within a minute of the return's last change leave its row alone (a statement
+    less per save); the first save, which starts the return, and a save a minute on write it."""
+    ids = setup_return(clean_db, world, settings)
+    alice, _ = people(world)
+    start = datetime(2026, 2, 2, 10, 0, tzinfo=UTC)
+
+    def saved_at(moment: datetime, rating: int, based_on: int | None) -> datetime:
+        with clock.travel(moment):
+            save(clean_db, alice, ids, AnswerData(rating), based_on)
+        with session_scope(clean_db, write=False) as db:
+            stored = db.get(Return, ids[1])
+            assert stored is not None and stored.status == "in_progress"
+            return as_utc(stored.updated_at)
+
+    def near(a: datetime, b: datetime) -> bool:
+        return abs(a - b) < timedelta(seconds=5)
+
+    assert near(saved_at(start, 3, None), start), "the first save starts the return"
+    assert near(saved_at(start + timedelta(seconds=40), 2, 1), start), "within the minute"
+    later = start + timedelta(seconds=70)
+    assert near(saved_at(later, 1, 2), later), "a minute on, the time moves"
