@@ -462,6 +462,7 @@ async def upload_file(request: Request) -> Response:
     date_name = f"{fid}-in-force" if fields.get(f"{fid}-in-force-day") is not None else "in-force"
     dates = {item_id: _date_parts(fields, date_name)} if upload else {}
     chosen = [f for f in upload.files if f.field_name in {f"{fid}-file", "file"}] if upload else []
+    elsewhere = [f.display_name for f in upload.files if f not in chosen] if upload else []
 
     async def refuse(message: str, status_code: int = 400) -> Response:
         return await _challenge_page(
@@ -504,7 +505,26 @@ async def upload_file(request: Request) -> Response:
     names = ", ".join(f"‘{a.file.display_name}’" for a in added)
     saved = " Your explanations are saved too." if explained else ""
     return await redirect_with_message(
-        request, f"/challenges/{challenge_id}#{fid}", f"{names} added as evidence.{saved}"
+        request,
+        f"/challenges/{challenge_id}#{fid}",
+        f"{names} added as evidence.{saved}{not_uploaded(elsewhere)}",
+    )
+
+
+def not_uploaded(names: list[str]) -> str:
+    """What the person must do about files chosen for other questions: a file box's choice
+    is gone once the page comes back, and each question's files go with its own button."""
+    if not names:
+        return ""
+    quoted = ", ".join(f"‘{name}’" for name in names)
+    if len(names) == 1:
+        return (
+            f" {quoted} was chosen for another question and has not been uploaded:"
+            " choose it again there and select its Upload file button."
+        )
+    return (
+        f" {quoted} were chosen for other questions and have not been uploaded:"
+        " choose them again there and select each question’s Upload file button."
     )
 
 

@@ -527,3 +527,30 @@ def test_an_upload_carrying_a_bad_explanation_stores_nothing(
     with session_scope(clean_db, write=False) as db:
         rows = db.exec(select(ChallengedItem).where(ChallengedItem.challenge_id == cid))
         assert {c.explanation for c in rows} == {""}
+
+
+def test_files_chosen_for_other_questions_are_named_as_not_uploaded(
+    clean_db: Engine, issued: Challenge, respondent: tuple[TestClient, str]
+) -> None:
+    """Each question's files go with its own Upload button; the page comes back with every file
+    box empty. A file chosen for another question is not lost without a word."""
+    client, token = respondent
+    cid = issued.challenge_id
+    uploaded = client.post(
+        f"/challenges/{cid}/items/s175.1.1/files",
+        data={"csrf_token": token, **page_versions(client, cid)},
+        files={
+            "item-s175-1-1-file": ("log.txt", b"Training log\n", "text/plain"),
+            "item-s175-1-2-file": ("register.txt", b"Register\n", "text/plain"),
+        },
+    )
+    assert uploaded.status_code == 303, visible_text(uploaded.text)[:500]
+    text = visible_text(client.get(f"/challenges/{cid}").text)
+    assert (
+        "‘log.txt’ added as evidence. ‘register.txt’ was chosen for another question and has"
+        " not been uploaded: choose it again there and select its Upload file button."
+    ) in text
+    with session_scope(clean_db, write=False) as db:
+        (piece,) = db.exec(select(EvidencePiece)).all()  # only the question whose button it was
+        challenged = db.get(ChallengedItem, piece.challenged_item_id)
+        assert challenged is not None and challenged.item_id == "s175.1.1"
