@@ -76,7 +76,7 @@ from audit_portal.evidence import (
     UploadError,
     parse_upload,
 )
-from audit_portal.evidence.filenames import content_disposition, download_name
+from audit_portal.evidence.filenames import content_disposition, download_name, safe_display_name
 from audit_portal.evidence.sizes import describe_size
 from audit_portal.models import ChallengedItem, saved_id
 from audit_portal.models.dipsamples import ChallengeStage
@@ -573,9 +573,18 @@ async def submit(request: Request) -> Response:
         audit_context(request),
         clock.today(),
     )
-    problem_page, _ = await _save_typed(request, await _item_ids(request), await request.form())
+    items, form = await _item_ids(request), await request.form()
+    problem_page, _ = await _save_typed(request, items, form)
     if problem_page is not None:
         return problem_page
+    pending = chosen_not_uploaded(form, [c.item_id for c in items])
+    if pending:
+        return await _challenge_page(
+            request,
+            status_code=400,
+            upload_errors=pending,
+            problems=[(f"{field_prefix(i)}-file", message) for i, message in pending.items()],
+        )
     try:
         settings = request.app.state.settings
         await run_db(
@@ -604,6 +613,21 @@ async def submit(request: Request) -> Response:
         "Your evidence has been submitted. The partnership's quality assurance group will "
         "review it.",
     )
+
+
+def chosen_not_uploaded(form: FormData, item_ids: list[str]) -> dict[str, str]:
+    """Files chosen in the page's file boxes but not uploaded, by item: the submit button
+    sends the form without files (only their names), and the evidence would go without them.
+    The page comes back with the boxes empty, so submitting again leaves them out."""
+    pending = {}
+    for item_id in item_ids:
+        name = form.get(f"{field_prefix(item_id)}-file")
+        if isinstance(name, str) and name.strip():
+            pending[item_id] = (
+                f"‘{safe_display_name(name)}’ was chosen but not uploaded. To include it, choose "
+                "it again and select Upload file; to leave it out, submit again"
+            )
+    return pending
 
 
 async def download(request: Request) -> Response:

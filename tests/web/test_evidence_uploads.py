@@ -554,3 +554,44 @@ def test_files_chosen_for_other_questions_are_named_as_not_uploaded(
         (piece,) = db.exec(select(EvidencePiece)).all()  # only the question whose button it was
         challenged = db.get(ChallengedItem, piece.challenged_item_id)
         assert challenged is not None and challenged.item_id == "s175.1.1"
+
+
+def test_submitting_with_a_file_chosen_but_not_uploaded_says_so_first(
+    clean_db: Engine, issued: Challenge, respondent: tuple[TestClient, str]
+) -> None:
+    """The submit button sends the page without its files (a file box sends only its name):
+    evidence is not submitted without the file the person chose until they say so."""
+    client, token = respondent
+    cid = issued.challenge_id
+    form = {
+        "csrf_token": token,
+        **page_versions(client, cid),
+        "item-s175-1-1-explanation": "Our training log",
+        "item-s175-1-2-explanation": "See the register",
+    }
+    refused = client.post(
+        f"/challenges/{cid}/submit", data={**form, "item-s175-1-2-file": "register.pdf"}
+    )
+    assert refused.status_code == 400
+    page = visible_text(refused.text)
+    expected = (
+        "‘register.pdf’ was chosen but not uploaded. To include it, choose it again and select"
+        " Upload file; to leave it out, submit again"
+    )
+    assert "There is a problem" in page and page.count(expected) == 2  # summary and the box
+    assert 'id="item-s175-1-2-file-error"' in refused.text
+    assert 'aria-describedby="item-s175-1-2-file-hint item-s175-1-2-file-error"' in refused.text
+    with session_scope(clean_db, write=False) as db:
+        challenge = db.get(EvidenceChallenge, cid)
+        assert challenge is not None and challenge.submitted_at is None
+        explained = db.exec(select(ChallengedItem).where(ChallengedItem.challenge_id == cid))
+        assert {c.item_id: c.explanation for c in explained}["s175.1.2"] == "See the register"
+
+    again = client.post(
+        f"/challenges/{cid}/submit",
+        data={**form, **page_versions(client, cid), "item-s175-1-2-file": ""},
+    )
+    assert again.status_code == 303, visible_text(again.text)[:500]
+    with session_scope(clean_db, write=False) as db:
+        challenge = db.get(EvidenceChallenge, cid)
+        assert challenge is not None and challenge.submitted_at is not None
