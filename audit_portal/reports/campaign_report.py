@@ -29,7 +29,7 @@ Suppression, on top of ``reports.suppression``:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
@@ -336,8 +336,13 @@ def campaign_report(
     filters: ReportFilters,
     today: date,
     threshold: int = DEFAULT_THRESHOLD,
+    counted: Callable[[], list[ItemFigure]] | None = None,
 ) -> CampaignReport:
-    """Everything the report shows for one campaign and one set of filters."""
+    """Everything the report shows for one campaign and one set of filters.
+
+    ``counted`` gives the item counts (``item_figures``) when the caller has them made
+    elsewhere: the pack counts them on a second connection while this one reads the rest.
+    """
     campaign_id = saved_id(campaign)
     loaded = catalogue.file_for(campaign.questionnaire_key, campaign.questionnaire_version)
     definition = loaded.definition if loaded else None
@@ -370,7 +375,7 @@ def campaign_report(
             key=lambda r: r[1].casefold(),
         ),
     )
-    figures = item_figures(db, campaign_id, definition, filters)
+    figures = counted() if counted else item_figures(db, campaign_id, definition, filters)
     items, item_rows = _item_table(figures, definition, threshold)
     by_id = {r.item_id: r for r in item_rows}
 
