@@ -140,7 +140,23 @@ def respond_and_submit(page: Page, tag: str) -> None:
     assert_accessible(page)
     shoot(page, f"challenge-answered-{tag}")
 
+    # A file chosen for the second item but not uploaded: the submit says so before going on,
+    # keeps the explanation typed, and a second submit leaves the file out.
     explanation.fill(SUBMITTED_EXPLANATION)
+    page.locator("#item-s175-1-2").get_by_label("Upload a file for item 2").set_input_files(
+        {"name": "register.pdf", "mimeType": "application/pdf", "buffer": POLICY_PDF}
+    )
+    page.get_by_role("button", name="Submit evidence").click()
+    pending = (
+        "‘register.pdf’ was chosen but not uploaded. To include it, choose it again and select"
+        " Upload file; to leave it out, submit again"
+    )
+    expect(page.locator(".govuk-error-summary")).to_contain_text(pending)
+    expect(page.locator("#item-s175-1-2-file-error")).to_contain_text(pending)
+    expect(explanation).to_have_value(SUBMITTED_EXPLANATION)
+    assert_no_markup(page)
+    assert_accessible(page)
+    shoot(page, f"challenge-file-not-uploaded-{tag}")
     page.get_by_role("button", name="Submit evidence").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
         "Your evidence has been submitted."
