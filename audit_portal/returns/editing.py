@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -59,7 +59,16 @@ class ReturnError(ValueError):
     """The change cannot be made (closed campaign, frozen return...); the message says why."""
 
 
-def profile_of(org: Organisation) -> OrganisationProfile:
+class _Profiled(Protocol):
+    """An organisation, or a row of its columns: what decides which questions apply to it."""
+
+    duty_type: str
+    sector: str | None
+    phase: str | None
+    features: list[str]
+
+
+def profile_of(org: _Profiled) -> OrganisationProfile:
     return OrganisationProfile(
         duty_type=org.duty_type,
         sector=org.sector,
@@ -124,14 +133,14 @@ _LOCK_FOR_SAVE = (
         _RETURNS.c.status,
         _RETURNS.c.updated_at,
         _RETURNS.c.organisation_id,
-        _CAMPAIGNS.c.status,
+        _CAMPAIGNS.c.status.label("campaign_status"),
         _CAMPAIGNS.c.questionnaire_key,
         _CAMPAIGNS.c.questionnaire_version,
         _ORGANISATIONS.c.duty_type,
         _ORGANISATIONS.c.sector,
         _ORGANISATIONS.c.phase,
         _ORGANISATIONS.c.features,
-        _ITEM_ACTIONS,
+        _ITEM_ACTIONS.label("item_actions"),
     )
     .select_from(_RETURNS)
     .join(_CAMPAIGNS, _CAMPAIGNS.c.id == _RETURNS.c.campaign_id)
@@ -167,23 +176,16 @@ def lock_for_save(db: Session, return_id: int, item_id: str = "") -> LockedRetur
     row = db.execute(_LOCK_FOR_SAVE, {"return_id": return_id, "item_id": item_id}).first()
     if row is None:
         raise ReturnNotFound(return_id)
-    status, updated_at, organisation_id, campaign_status, key, version, *rest = row
-    *organisation, actions = rest
-    duty, sector, phase, features = organisation
-    profile = OrganisationProfile(
-        duty_type=duty, sector=sector, phase=phase, features=frozenset(features)
-    )
-    problem = why_not_editable(status, campaign_status)
     return LockedReturn(
-        return_id,
-        status,
-        as_utc(updated_at),
-        organisation_id,
-        problem,
-        key,
-        version,
-        profile,
-        actions,
+        id=return_id,
+        status=row.status,
+        updated_at=as_utc(row.updated_at),
+        organisation_id=row.organisation_id,
+        problem=why_not_editable(row.status, row.campaign_status),
+        questionnaire_key=row.questionnaire_key,
+        questionnaire_version=row.questionnaire_version,
+        profile=profile_of(row),
+        item_actions=row.item_actions,
     )
 
 
@@ -485,7 +487,8 @@ def _touch(
     now = utcnow()
     started = ReturnStatus(ret.status) is ReturnStatus.NOT_STARTED
     if started or now - ret.updated_at >= RETURN_TOUCH_EVERY:
-        ret.status = ReturnStatus.IN_PROGRESS.value if started else ret.status
+        if started:
+            ret.status = ReturnStatus.IN_PROGRESS.value
         ret.updated_at = now
         loaded = db.identity_map.get(identity_key(Return, ret.id))
         changes = {"status": ret.status, "updated_at": now}
