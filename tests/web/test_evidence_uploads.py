@@ -587,6 +587,15 @@ def test_submitting_with_a_file_chosen_but_not_uploaded_says_so_first(
         explained = db.exec(select(ChallengedItem).where(ChallengedItem.challenge_id == cid))
         assert {c.item_id: c.explanation for c in explained}["s175.1.2"] == "See the register"
 
+    hostile = client.post(
+        f"/challenges/{cid}/submit",
+        data={**form, "item-s175-1-2-file": '<b hx-get="x">bold<b>' + "a" * 5000},
+    )
+    assert hostile.status_code == 400
+    assert "<b hx-get" not in hostile.text, "a name typed into the request is shown as text"
+    assert '‘<b hx-get="x">bold<b>aaa' in visible_text(hostile.text)
+    assert "a" * 200 not in hostile.text, "a long name is cut short"
+
     again = client.post(
         f"/challenges/{cid}/submit",
         data={**form, **page_versions(client, cid), "item-s175-1-2-file": ""},

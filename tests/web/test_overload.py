@@ -36,10 +36,25 @@ def busy_app(database_url: str, engine: Engine, tmp_path: Path, **limits: str) -
     return create_app(make_settings(database_url, tmp_path, **limits), engine=engine)
 
 
-def sign_in(app: Starlette, engine: Engine, world: World) -> tuple[str, str]:
-    """The session cookie and CSRF token of organisation A's respondent."""
+def one_place_app(database_url: str, engine: Engine, tmp_path: Path) -> Starlette:
+    """One request served at once, none waiting: a second request at once gets a 503."""
+    return busy_app(
+        database_url,
+        engine,
+        tmp_path,
+        MAX_ACTIVE_REQUESTS="1",
+        MAX_WAITING_REQUESTS="0",
+        MAX_WAIT_MS="5000",
+    )
+
+
+def sign_in(
+    app: Starlette, engine: Engine, world: World, persona: str = "respondent_a"
+) -> tuple[str, str]:
+    """The session cookie and CSRF token of one of the world's people (organisation A's
+    respondent unless ``persona`` says otherwise)."""
     with TestClient(app, base_url=BASE_URL) as client:
-        token = signed_in(client, engine, world.people["respondent_a"])
+        token = signed_in(client, engine, world.people[persona])
         return client.cookies[COOKIE_NAME], token
 
 
@@ -125,14 +140,7 @@ def test_a_request_that_waits_too_long_for_a_turn_gets_a_503(
 def test_a_refused_autosave_stores_nothing_and_saves_when_sent_again(
     database_url: str, clean_db: Engine, world: World, tmp_path: Path
 ) -> None:
-    app = busy_app(
-        database_url,
-        clean_db,
-        tmp_path,
-        MAX_ACTIVE_REQUESTS="1",
-        MAX_WAITING_REQUESTS="0",
-        MAX_WAIT_MS="5000",
-    )
+    app = one_place_app(database_url, clean_db, tmp_path)
     cookie, token = sign_in(app, clean_db, world)
     return_id = world.returns[world.org_a]
     hx = {"X-CSRF-Token": token, "HX-Request": "true"}
@@ -219,17 +227,8 @@ def test_a_pack_waiting_for_its_turn_leaves_its_place_to_other_requests(
     """Packs are made one at a time. One waiting for its turn gives its place among the
     requests served at once back: with one place, a school's save is still served (it was
     refused with 503 while the pack held the place), and the pack is made afterwards."""
-    app = busy_app(
-        database_url,
-        clean_db,
-        tmp_path,
-        MAX_ACTIVE_REQUESTS="1",
-        MAX_WAITING_REQUESTS="0",
-        MAX_WAIT_MS="5000",
-    )
-    with TestClient(app, base_url=BASE_URL) as client:
-        signed_in(client, clean_db, world.people["scrutineer"])
-        scrutineer = client.cookies[COOKIE_NAME]
+    app = one_place_app(database_url, clean_db, tmp_path)
+    scrutineer, _ = sign_in(app, clean_db, world, "scrutineer")
     cookie, token = sign_in(app, clean_db, world)
     return_id = world.returns[world.org_a]
     hx = {"X-CSRF-Token": token, "HX-Request": "true"}
