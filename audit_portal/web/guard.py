@@ -75,6 +75,8 @@ def page(
         raise ValueError("only public GET routes may skip the session")
 
     async def guarded(request: Request) -> Response:
+        if _has_nul(list(request.path_params.items())):
+            raise HTTPException(400, NUL_MESSAGE)  # before a database sees it as a bound value
         if sessionless:
             request.state.actor = None
             return await endpoint(request)

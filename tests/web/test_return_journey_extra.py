@@ -449,3 +449,15 @@ def test_an_organisations_returns_filter_by_status(
         assert listed(qa.get(f"{base}?status=not_started").text) == ["Schools audit 2026"]
         newest = qa.get(f"{base}?sort=campaign&order=desc").text
         assert listed(newest) == ["Schools audit 2026", "Schools audit 2023"]
+
+
+def test_a_null_character_in_the_address_is_a_plain_400_before_any_database_work(
+    respondent: tuple[TestClient, str, int],
+) -> None:
+    """A path parameter reaches the database as a bound value; PostgreSQL refuses a NUL in
+    text with an error, so the guard refuses it first, as it does in a query or a form."""
+    client, token, return_id = respondent
+    for path in (f"/returns/{return_id}/items/%00", f"/returns/{return_id}/items/s175.1.1%00"):
+        response = client.post(path, data={"csrf_token": token}, headers={"HX-Request": "true"})
+        assert response.status_code == 400, path
+        assert "null character" in visible_text(response.text)
