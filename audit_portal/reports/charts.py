@@ -31,6 +31,7 @@ FONT, BOLD = "Helvetica", "Helvetica-Bold"
 LABEL_SIZE, TEXT_SIZE, BAR_TEXT_SIZE = 10.0, 9.0, 8.0
 BAR_HEIGHT, GAP = 14.0, 4.0
 WRAP_AT = 0.85  # of the width
+MOST_LABEL_LINES = 5  # a longer label is cut short: the table below the chart has it whole
 BLACK = colors.HexColor("#0b0c0c")
 GREY_TEXT = colors.HexColor("#484949")
 TRACK = colors.HexColor("#f3f2f1")
@@ -159,10 +160,24 @@ class _Layout:
                 self.shapes.append(Line(x1, y1, x2, y2, strokeColor=HATCH_INK, strokeWidth=1.2))
             offset += 4
 
-    def wrapped(self, text: str, size: float, *, font: str = BOLD, colour: Color = BLACK) -> None:
+    def wrapped(
+        self,
+        text: str,
+        size: float,
+        *,
+        font: str = BOLD,
+        colour: Color = BLACK,
+        most_lines: int | None = None,
+    ) -> None:
         """Lines of text across the chart, wrapped with room to spare for a browser whose
-        fallback font is wider than Helvetica."""
-        for line in simpleSplit(text, font, size, self.width * WRAP_AT) or [""]:
+        fallback font is wider than Helvetica; beyond ``most_lines`` cut short with an ellipsis
+        (a very long question would otherwise make a chart taller than a PDF page)."""
+        room = self.width * WRAP_AT
+        lines = simpleSplit(text, font, size, room) or [""]
+        if most_lines is not None and len(lines) > most_lines:
+            last = _cut_short(lines[most_lines - 1], font, size, room)
+            lines = [*lines[: most_lines - 1], last]
+        for line in lines:
             self.text(0, line, size, font=font, colour=colour)
             self.top += size * 1.25
 
@@ -192,7 +207,7 @@ def rag_distribution_chart(
     scale = max((sum(_value(v) for v in row[1:]) for row in rows if not _hidden(row)), default=0)
     for row in rows:
         label, *values = row
-        layout.wrapped(label, LABEL_SIZE)
+        layout.wrapped(label, LABEL_SIZE, most_lines=MOST_LABEL_LINES)
         layout.top += 1
         if not _hidden(row) and scale:
             _stacked_bar(layout, [_value(v) for v in values], width / scale)
@@ -224,7 +239,7 @@ def share_bar_chart(
     track = width - text_room
     layout = _Layout(width)
     for label, share in rows:
-        layout.wrapped(label, LABEL_SIZE)
+        layout.wrapped(label, LABEL_SIZE, most_lines=MOST_LABEL_LINES)
         layout.top += 1
         fraction = share.fraction if isinstance(share, Share) else None
         if fraction is not None:  # no track at all when there is nothing to show a share of
@@ -235,6 +250,13 @@ def share_bar_chart(
         layout.text(track + 6, text, TEXT_SIZE, baseline=_middle(TEXT_SIZE))
         layout.top += BAR_HEIGHT + 2 * GAP
     return Chart(layout.drawing(), title, description, id_prefix)
+
+
+def _cut_short(line: str, font: str, size: float, room: float) -> str:
+    """The line with an ellipsis at its end, words dropped until both fit in ``room``."""
+    while " " in line and stringWidth(line + "…", font, size) > room:
+        line = line.rsplit(" ", 1)[0]
+    return line + "…"
 
 
 def _legend(layout: _Layout) -> None:

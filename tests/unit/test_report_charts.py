@@ -10,7 +10,12 @@ from pypdf import PdfReader
 from reportlab.graphics.shapes import Drawing
 
 from audit_portal.pdf import a4_document, markup_escape, para
-from audit_portal.reports.charts import RagRow, rag_distribution_chart, share_bar_chart
+from audit_portal.reports.charts import (
+    MOST_LABEL_LINES,
+    RagRow,
+    rag_distribution_chart,
+    share_bar_chart,
+)
 from audit_portal.reports.figures import Share
 from audit_portal.reports.suppression import Cell
 
@@ -146,6 +151,27 @@ def test_long_labels_wrap_instead_of_running_off() -> None:
     lines = words[4 : words.index("Green 1, amber 1, red 1, not rated 1")]
     lines = [w for w in lines if w != "1"]  # the values on the bar's segments
     assert len(lines) > 1 and " ".join(lines) == label
+
+
+LONG_QUESTION = " ".join(f"word{n}" for n in range(600))  # longer than a page when wrapped
+
+
+@pytest.mark.parametrize("chart_of", ["rag", "share"])
+def test_a_label_longer_than_a_page_is_cut_short_and_the_chart_still_prints(chart_of: str) -> None:
+    if chart_of == "rag":
+        chart = rag_distribution_chart(
+            [(LONG_QUESTION, 1, 1, 1, 1)], title="T", description="D", id_prefix="c"
+        )
+    else:
+        chart = share_bar_chart(
+            [(LONG_QUESTION, Share(1, 2))], title="T", description="D", id_prefix="c"
+        )
+    words = texts(parse(chart.svg))
+    label = [w for w in words if w.startswith("word")]
+    assert len(label) == MOST_LABEL_LINES
+    assert label[-1].endswith("…") and LONG_QUESTION.startswith(" ".join(label)[:-1].rstrip())
+    text = pdf_text(chart.drawing)  # a chart taller than the page could not be laid out at all
+    assert "word0 word1" in text and "word599" not in text
 
 
 @pytest.mark.parametrize(
