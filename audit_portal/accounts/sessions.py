@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, delete, or_
 from sqlmodel import Session, col, select
@@ -37,6 +37,7 @@ class LoadedSession:
     new_token: str | None = None  # set when a new cookie must be sent
     flash: list[dict] = field(default_factory=list)  # messages waiting for the next page
     needs_write: bool = False  # ``refresh`` must create, expire or touch it
+    owner: int | None = None  # read with the session when asked (``OwnerLookup``)
 
 
 def expiry_reason(settings: Settings, record: WebSession, now: datetime) -> str | None:
@@ -76,14 +77,56 @@ _SESSION_QUERY = (
 )
 
 
-def load(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession | None:
-    """Read this browser's session and who it belongs to, in one statement.
+@dataclass(frozen=True, eq=False)  # compared by identity: its fields are SQL expressions
+class OwnerLookup:
+    """The organisation a request's resource belongs to, read in the session's own statement:
+    a round trip to the database fewer on each request that needs both (the autosave).
+
+    ``organisation_id`` is a scalar subquery with one bound value, named ``param`` after the
+    path parameter that gives it. Called as a route's scope resolver, it reads the owner alone.
+    Built once, at start-up.
+    """
+
+    organisation_id: Any  # SELECT organisation_id FROM ... WHERE id = :param, as a scalar subquery
+    param: str
+    statement: Any  # the session's statement with the owner as one more column
+
+    @classmethod
+    def of(cls, organisation_id: Any, param: str) -> OwnerLookup:
+        statement = _SESSION_QUERY.add_columns(organisation_id.label("owner"))
+        return cls(organisation_id, param, statement)
+
+    def bound(self, path_params: Mapping[str, object]) -> dict[str, object]:
+        return {self.param: path_params[self.param]}
+
+    def __call__(self, db: Session, path_params: Mapping[str, object]) -> int | None:
+        found: int | None = db.exec(
+            select(self.organisation_id), params=self.bound(path_params)
+        ).first()
+        return found
+
+
+def load(
+    db: Session,
+    settings: Settings,
+    token: str | None,
+    now: datetime,
+    owner: OwnerLookup | None = None,
+    path_params: Mapping[str, object] | None = None,
+) -> LoadedSession | None:
+    """Read this browser's session and who it belongs to, in one statement; with ``owner``,
+    the organisation the request's resource belongs to in the same statement.
 
     None when the browser has no session yet. Then, or when ``needs_write`` says so, ``refresh``
     must run in a write transaction next: to create a session, expire one, or note that it was
     used (at most once a minute).
     """
-    rows = db.exec(_SESSION_QUERY, params={"session_id": hash_token(token)}).all() if token else []
+    if not token:
+        return None
+    statement, params = _SESSION_QUERY, {}
+    if owner is not None:
+        statement, params = owner.statement, owner.bound(path_params or {})
+    rows = db.exec(statement, params={**params, "session_id": hash_token(token)}).all()
     if not rows:
         return None
     record, person = rows[0][0], rows[0]  # each row: the session, the person, one role
@@ -92,7 +135,13 @@ def load(db: Session, settings: Settings, token: str | None, now: datetime) -> L
     lost_user = record.user_id is not None and actor is None
     stale = now - as_utc(record.last_seen_at) > TOUCH_EVERY
     flash = list(record.data.get("flash", []))
-    return LoadedSession(record, actor, flash=flash, needs_write=bool(reason or lost_user or stale))
+    return LoadedSession(
+        record,
+        actor,
+        flash=flash,
+        needs_write=bool(reason or lost_user or stale),
+        owner=person.owner if owner is not None else None,
+    )
 
 
 def refresh(db: Session, settings: Settings, token: str | None, now: datetime) -> LoadedSession:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from audit_portal.accounts.sessions import OwnerLookup
 from audit_portal.audit import AuditContext
 from audit_portal.models import Action, Answer, Campaign, Organisation, Return, saved_id
 from audit_portal.parsing import MAX_VERSION, parse_int
@@ -46,13 +47,12 @@ _SCOPE_QUERY = (  # built once: it runs on every request about a return
 )
 
 
-_OWNER_QUERY = select(Return.organisation_id).where(Return.id == bindparam("return_id"))
-
-
-def return_owner(db: Session, return_id: int) -> int | None:
-    """The organisation a return belongs to (None: no such return), and nothing else: for
-    routes that read the return themselves, locked (the autosave)."""
-    return db.exec(_OWNER_QUERY, params={"return_id": return_id}).first()
+# The organisation a return belongs to, and nothing else, read with the request's session: for
+# routes that read the return themselves, locked (the autosave).
+RETURN_OWNER = OwnerLookup.of(
+    select(Return.organisation_id).where(Return.id == bindparam("return_id")).scalar_subquery(),
+    "return_id",
+)
 
 
 def return_scope(db: Session, return_id: int) -> int | None:

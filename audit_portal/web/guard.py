@@ -113,10 +113,17 @@ async def _with_session(
     params = dict(request.path_params)
 
     def load(db: Session) -> sessions.LoadedSession | None:
-        # The scope's lookup rides in the same trip to the thread pool as the session: it is a
-        # read of the resource the URL names, and the answer is only used after authorisation.
-        if scope is not None and is_scoped(permission):
-            request.state.scope_result = scope(db, params)
+        # The scope's lookup rides in the same trip to the thread pool as the session (in the
+        # session's own statement when it can): it is a read of the resource the URL names, and
+        # the answer is only used after authorisation.
+        if not (scope is not None and is_scoped(permission)):
+            return sessions.load(db, settings, token, now)
+        if isinstance(scope, sessions.OwnerLookup):
+            loaded = sessions.load(db, settings, token, now, scope, params)
+            if loaded is not None:  # None: no session, so nobody signed in to authorise
+                request.state.scope_result = loaded.owner
+            return loaded
+        request.state.scope_result = scope(db, params)
         return sessions.load(db, settings, token, now)
 
     loaded = await run_db(request, load)

@@ -41,13 +41,13 @@ from audit_portal.returns.answers import (
 )
 from audit_portal.returns.carry import Previous, carry_forward, previous_submission
 from audit_portal.returns.context import (
+    RETURN_OWNER,
     Autosaved,
     ReturnContext,
     ReturnNotFound,
     SectionStatus,
     autosave,
     load_return,
-    return_owner,
     return_scope,
 )
 from audit_portal.returns.editing import (
@@ -811,11 +811,6 @@ def return_organisation(db: Session, params: dict) -> int | None:
     return return_scope(db, params["return_id"])
 
 
-def return_organisation_only(db: Session, params: dict) -> int | None:
-    """Scope resolver for the autosave, which reads (and locks) the return itself."""
-    return return_owner(db, params["return_id"])
-
-
 def on_return(
     path: str,
     endpoint: Endpoint,
@@ -852,7 +847,7 @@ routes = [
         Permission.RETURN_EDIT,
         ("POST",),
         keep_typing=keep_answers,
-        scope=return_organisation_only,
+        scope=RETURN_OWNER,
     ),
     on_return("/carry-forward", carry_forward_answers, Permission.RETURN_EDIT, ("POST",)),
     on_return("/check", check_answers, Permission.RETURN_VIEW),
