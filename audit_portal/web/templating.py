@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import MutableMapping
 from datetime import date, datetime
 from typing import Any
 
@@ -137,8 +138,21 @@ def admin_links(context: jinja2.runtime.Context, actor: Actor | None) -> list[di
     ]
 
 
+class _Environment(jinja2.Environment):
+    """Each template's globals as one plain dict, not jinja2's ChainMap over the environment's.
+
+    Every render copies the globals into its context, and every ``{% from ... import %}``
+    compares them with the imported template's: over a ChainMap that was a third of the
+    autosave's reply (its fragment imports a macro). All globals are set in
+    ``create_templates``, before any template is loaded, as jinja2 asks anyway.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def create_templates(settings: Settings) -> Jinja2Blocks:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.ChoiceLoader(
             [
                 jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
