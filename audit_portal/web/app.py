@@ -82,6 +82,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
     static_dir = PROJECT_ROOT / "static"
     app = PortalApp(
         routes=[
+            # Completing a return first: Starlette tries each route in turn, and the autosave
+            # is by far the most frequent request (no other route matches a /returns/ address).
+            *returns.routes,
             *pages.routes,
             *accounts.routes,
             *dashboard.routes,
@@ -92,7 +95,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Starlette
             *questionnaires.routes,
             *historical_import.routes,
             *campaigns.routes,
-            *returns.routes,
             *followups.routes,
             *qa.routes,
             *evidence.routes,

@@ -16,7 +16,7 @@ HEADER = "x-csrf-token"
 
 
 def token_for(secret_key: str, csrf_secret: str) -> str:
-    digest = hmac.new(secret_key.encode(), csrf_secret.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(secret_key.encode(), csrf_secret.encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
