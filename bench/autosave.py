@@ -2,10 +2,11 @@
 
 For each number of concurrent clients it measures, one after another on the same machine:
 
-1. the portal: C respondents autosaving ratings to their own returns over HTTP, as htmx does,
+1. bare POST: the same clients against a tiny Starlette app that parses the form and renders a
+   fragment but stores nothing (``bench/baseline_app.py``), measured just before and just after
+   the portal, the baseline being the mean of the two (the machine drifts between phases);
+2. the portal: C respondents autosaving ratings to their own returns over HTTP, as htmx does,
    then checks that every save the portal acknowledged is what the database holds;
-2. bare POST: the same clients against a tiny Starlette app that parses the form and renders a
-   fragment but stores nothing (``bench/baseline_app.py``);
 3. raw commits: one-row upserts, one transaction each, from C threads on the same database.
 
 It prints a table per client count with the targets beside the figures, and exits 0 even when
@@ -168,20 +169,23 @@ def measure_round(
     portal: Running,
     baseline: Running,
 ) -> Round:
-    """The portal, then bare POST, then raw commits, all at ``len(respondents)`` clients."""
+    """Bare POST, the portal, bare POST again, then raw commits, at ``len(respondents)``
+    clients. The bare POST baseline is the mean of the phases either side of the portal's."""
     clients = len(respondents)
+    say(f"{clients} clients: bare POST baseline, before the portal")
+    before, _ = _http_phase(options, baseline, respondents, items)
     offset = log_offset(portal.stderr)
     say(f"{clients} clients: portal autosave for {options.warmup:g} + {options.seconds:g} s")
     portal_figures, logs = _http_phase(options, portal, respondents, items)
+    logged = dict(problems_since(portal.stderr, offset).most_common())
+    peak = peak_rss_mb(portal.pid)  # benchmark 8: the portal's peak memory after the load
+    say(f"{clients} clients: bare POST baseline, after the portal")
+    after, _ = _http_phase(options, baseline, respondents, items)
     say(f"{clients} clients: checking {clients} returns for lost writes")
     lost = count_lost(logs, stored_ratings(url, [r.return_id for r in respondents]))
-    peak = peak_rss_mb(portal.pid)  # benchmark 8: the portal's peak memory after the load
-    say(f"{clients} clients: bare POST baseline")
-    bare, _ = _http_phase(options, baseline, respondents, items)
     say(f"{clients} clients: raw commits baseline ({clients} threads)")
     raw = commits.measure(url, clients, options.warmup, options.seconds)
-    logged = dict(problems_since(portal.stderr, offset).most_common())
-    return Round(clients, portal_figures, bare, raw, lost, logged, peak)
+    return Round(clients, portal_figures, before, raw, lost, logged, peak, after)
 
 
 def _http_phase(
