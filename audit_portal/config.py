@@ -60,6 +60,7 @@ class Settings:
     max_active_requests: int = DEFAULT_ACTIVE_REQUESTS
     max_waiting_requests: int = 300
     max_wait_ms: int = 10_000
+    max_waiting_packs: int = 20  # PDF packs waiting their turn (made one at a time); more: 503
     log_format: str = "text"
     # Retention (UK GDPR storage limitation): how long records are kept; see retention.rules.
     retention_campaign_years: int = 6
@@ -117,6 +118,7 @@ class Settings:
             ),
             max_waiting_requests=env.integer("MAX_WAITING_REQUESTS", 300, low=0, high=100_000),
             max_wait_ms=env.integer("MAX_WAIT_MS", 10_000, low=1, high=120_000),
+            max_waiting_packs=env.integer("MAX_WAITING_PACKS", 20, low=0, high=1000),
             # Production ships its logs, one JSON object a line; people read plain text.
             log_format=env.choice(
                 "LOG_FORMAT", ("json", "text"), "json" if environment == "production" else "text"

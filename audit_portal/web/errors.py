@@ -44,7 +44,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
         "title": PAGE_TITLES.get(status, "There is a problem"),
         "detail": exc.detail if status not in TEMPLATED else None,
     }
-    return render(request, template, context, status_code=status)
+    response = render(request, template, context, status_code=status)
+    response.headers.update(exc.headers or {})  # Retry-After on a 503, say
+    return response
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
 
@@ -44,23 +46,57 @@ from audit_portal.web.pdf_builder import in_builder_process
 DOWNLOAD_TOKEN = re.compile(r"[a-z0-9]{1,32}")
 MAX_FILTER = 100  # longer than any real value: a longer one is simply not a value
 
-_pack_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+PACKS_BUSY = (
+    "Many people are downloading the pack just now, so yours could not be started. "
+    "Try again in a minute."
+)
+PACKS_RETRY_AFTER_S = 60
 
 
-def pack_turn() -> asyncio.Semaphore:
+class _PackQueue:
     """Packs are made one at a time in an app process; the others wait for their turn here, on
     the event loop (costing no thread), having given their place among ``MAX_ACTIVE_REQUESTS``
-    and their database connection to other requests (``stepping_aside``).
+    and their database connection to other requests (``stepping_aside``). At most
+    ``MAX_WAITING_PACKS`` wait: each takes a second or more to make, so a longer line would end
+    in browsers' time-outs.
 
     A pack is made in the builder process (``pdf_builder``), which makes one at a time anyway;
     waiting here rather than in its queue, only the pack being made fails should that process
     die, not every pack queued behind it.
     """
+
+    def __init__(self) -> None:
+        self.turn = asyncio.Semaphore(1)
+        self.waiting = 0
+
+    @asynccontextmanager
+    async def turn_for_one(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            await self.turn.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.turn.release()
+
+
+_pack_queues: WeakKeyDictionary[asyncio.AbstractEventLoop, _PackQueue] = WeakKeyDictionary()
+
+
+def pack_queue() -> _PackQueue:
+    """This event loop's queue of packs (a semaphore belongs to the loop it waits on)."""
     loop = asyncio.get_running_loop()
-    turn = _pack_turns.get(loop)
-    if turn is None:
-        turn = _pack_turns[loop] = asyncio.Semaphore(1)
-    return turn
+    queue = _pack_queues.get(loop)
+    if queue is None:
+        queue = _pack_queues[loop] = _PackQueue()
+    return queue
+
+
+def pack_turn() -> asyncio.Semaphore:
+    """The turn a pack holds while it is made."""
+    return pack_queue().turn
 
 
 def report_filters(request: Request) -> ReportFilters:
@@ -136,7 +172,11 @@ async def campaign_report_pack(request: Request) -> Response:
 
     await run_db(request, check)
     order = PackOrder(settings, campaign_id, filters, clock.today())
-    async with stepping_aside(request), pack_turn():
+    queue = pack_queue()
+    if queue.waiting >= settings.max_waiting_packs:
+        retry = {"Retry-After": str(PACKS_RETRY_AFTER_S)}
+        raise HTTPException(503, PACKS_BUSY, headers=retry)
+    async with stepping_aside(request), queue.turn_for_one():
         data = await in_builder_process(make_pack, order)
     ctx = audit_context(request)
     await run_db(

@@ -257,3 +257,36 @@ def test_a_pack_waiting_for_its_turn_leaves_its_place_to_other_requests(
     assert stored_answers(clean_db) == {"s175.1.1": 3}
     assert made.status_code == 200 and made.content.startswith(b"%PDF")
     assert after.status_code == 200 and "Alpha Primary School" in after.text
+
+
+def test_packs_waiting_for_their_turn_are_limited_and_the_next_is_told_to_come_back(
+    database_url: str, clean_db: Engine, world: World, tmp_path: Path
+) -> None:
+    """Packs waiting for their turn cost nothing while they wait, but each takes a second or
+    more to make: beyond MAX_WAITING_PACKS, a request for one gets a plain 503 at once with
+    Retry-After (it used to wait, behind every other, however long the line)."""
+    app = busy_app(database_url, clean_db, tmp_path, MAX_WAITING_PACKS="1")
+    scrutineer, _ = sign_in(app, clean_db, world, "scrutineer")
+    address = f"/campaigns/{world.campaign_id}/report.pdf"
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response]:
+        turn = pack_turn()
+        await turn.acquire()  # another pack is being made
+        async with client_for(app, scrutineer) as first, client_for(app, scrutineer) as second:
+            waiting = asyncio.ensure_future(first.get(address))
+            for _ in range(500):  # until the first pack waits for its turn
+                await asyncio.sleep(0.01)
+                if turn._waiters:
+                    break
+            refused = await asyncio.wait_for(second.get(address), timeout=NO_HANG_S)
+            turn.release()
+            made = await asyncio.wait_for(waiting, timeout=NO_HANG_S)
+            return refused, made
+
+    refused, made = asyncio.run(scenario())
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "60"
+    assert "no-store" in refused.headers["cache-control"]
+    text = visible_text(refused.text)
+    assert "Many people are downloading the pack just now" in text
+    assert "Try again in a minute" in text
+    assert made.status_code == 200 and made.content.startswith(b"%PDF")
