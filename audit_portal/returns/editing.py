@@ -399,17 +399,22 @@ def save_answer(
 ) -> SaveResult:
     """Save one answer of a return already locked by ``lock_for_save``.
 
-    ``based_on`` is the version the person started from (None: new to them).
+    ``based_on`` is the version the person started from (None: new to them). An answer new to
+    them is most likely new to the return too (each item's first save): it is inserted without
+    looking for it first, and only looked for when it turns out to exist.
     """
-    current = _locked_answer(db, ret.id, item_id)
-    if current is None:
-        if based_on is None and data.is_empty:
+    if based_on is None and data.is_empty:
+        current = _locked_answer(db, ret.id, item_id)
+        if current is None:
             return SaveResult(False, None)  # nothing typed for a new item: nothing to save
+    else:
+        current = None if based_on is None else _locked_answer(db, ret.id, item_id)
+    if current is None:
         created = _insert_first(db, ctx, ret.id, item_id, data)
         if created is not None:
             _touch(db, ctx, ret, item_id, None, data)
             return SaveResult(True, created)
-        current = _locked_answer(db, ret.id, item_id)  # a colleague created it just now
+        current = _locked_answer(db, ret.id, item_id)  # a colleague's, or one not seen yet
         assert current is not None
     refusal = _refusal(current, data, based_on)
     if refusal is not None:
