@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event, insert
+from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -24,6 +25,7 @@ from audit_portal.db import session_scope
 from audit_portal.models import Action, Answer
 from audit_portal.questionnaires import load_catalogue
 from audit_portal.questionnaires.locks import lock_version
+from audit_portal.returns.context import RETURN_OWNER
 from audit_portal.web.app import create_app
 from bench.questionnaire import ITEMS, answer_rows, definition_in, write_questionnaire
 from tests.builders import visible_text
@@ -204,3 +206,24 @@ def test_a_page_makes_as_many_statements_for_100_answers_as_for_10(
     assert shows in visible_text(response.text), "the page shows the 100th answer's standard"
     few, many = (counted[n] for n in ANSWER_COUNTS)
     assert len(many) == len(few), "\n\n".join(s for s in many if s not in few)
+
+
+@pytest.mark.usefixtures("opened")
+def test_the_autosave_reads_the_returns_owner_with_the_session_and_refuses_others(
+    app: Starlette, clean_db: Engine, world: World
+) -> None:
+    """The owner rides in the session's statement; read alone (as a scope resolver) it gives
+    the same answer; another organisation's return and one that does not exist are both 404."""
+    own, other = world.returns[world.org_a], world.returns[world.org_b]
+    with session_scope(clean_db, write=False) as db:
+        assert RETURN_OWNER(db, {"return_id": own}) == world.org_a
+        assert RETURN_OWNER(db, {"return_id": 999_999}) is None
+    with TestClient(app) as client:
+        token = signed_in(client, clean_db, world.people["respondent_a"])
+        for return_id in (other, 999_999):
+            refused = autosave(client, token, return_id, "s175.1.1", "3", "")
+            assert refused.status_code == 404, return_id
+        assert "Saved" in autosave(client, token, own, "s175.1.1", "3", "").text
+    with session_scope(clean_db, write=False) as db:
+        stored = db.exec(select(Answer.return_id)).all()
+    assert stored == [own]
