@@ -69,6 +69,10 @@ class _PackQueue:
         self.turn = asyncio.Semaphore(1)
         self.waiting = 0
 
+    def full(self, most_waiting: int) -> bool:
+        """True when one more pack would have to wait behind ``most_waiting`` others."""
+        return self.turn.locked() and self.waiting >= most_waiting
+
     @asynccontextmanager
     async def turn_for_one(self) -> AsyncIterator[None]:
         self.waiting += 1
@@ -92,11 +96,6 @@ def pack_queue() -> _PackQueue:
     if queue is None:
         queue = _pack_queues[loop] = _PackQueue()
     return queue
-
-
-def pack_turn() -> asyncio.Semaphore:
-    """The turn a pack holds while it is made."""
-    return pack_queue().turn
 
 
 def report_filters(request: Request) -> ReportFilters:
@@ -173,7 +172,7 @@ async def campaign_report_pack(request: Request) -> Response:
     await run_db(request, check)
     order = PackOrder(settings, campaign_id, filters, clock.today())
     queue = pack_queue()
-    if queue.waiting >= settings.max_waiting_packs:
+    if queue.full(settings.max_waiting_packs):
         retry = {"Retry-After": str(PACKS_RETRY_AFTER_S)}
         raise HTTPException(503, PACKS_BUSY, headers=retry)
     async with stepping_aside(request), queue.turn_for_one():

@@ -22,7 +22,7 @@ from audit_portal.config import MOST_ACTIVE_REQUESTS, Settings
 from audit_portal.db import REQUEST_CONNECTIONS, session_scope
 from audit_portal.models import Answer
 from audit_portal.web.app import create_app
-from audit_portal.web.reports import pack_turn
+from audit_portal.web.reports import pack_queue
 from tests.builders import visible_text
 from tests.conftest import make_settings
 from tests.personas import World, signed_in
@@ -235,19 +235,19 @@ def test_a_pack_waiting_for_its_turn_leaves_its_place_to_other_requests(
     save = {"item-s175-1-1-value": "3", "item-s175-1-1-version": ""}
 
     async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
-        turn = pack_turn()
-        await turn.acquire()  # another pack is being made
+        queue = pack_queue()
+        await queue.turn.acquire()  # another pack is being made
         async with client_for(app, scrutineer) as reader, client_for(app, cookie) as school:
             pack = asyncio.ensure_future(reader.get(f"/campaigns/{world.campaign_id}/report.pdf"))
             for _ in range(500):  # until the pack waits for its turn
                 await asyncio.sleep(0.01)
-                if turn._waiters:
+                if queue.waiting:
                     break
             saved = await asyncio.wait_for(
                 school.post(f"/returns/{return_id}/items/s175.1.1", data=save, headers=hx),
                 timeout=NO_HANG_S,
             )
-            turn.release()
+            queue.turn.release()
             made = await asyncio.wait_for(pack, timeout=NO_HANG_S)
             after = await school.get("/dashboard")
             return saved, made, after
@@ -270,16 +270,16 @@ def test_packs_waiting_for_their_turn_are_limited_and_the_next_is_told_to_come_b
     address = f"/campaigns/{world.campaign_id}/report.pdf"
 
     async def scenario() -> tuple[httpx.Response, httpx.Response]:
-        turn = pack_turn()
-        await turn.acquire()  # another pack is being made
+        queue = pack_queue()
+        await queue.turn.acquire()  # another pack is being made
         async with client_for(app, scrutineer) as first, client_for(app, scrutineer) as second:
             waiting = asyncio.ensure_future(first.get(address))
             for _ in range(500):  # until the first pack waits for its turn
                 await asyncio.sleep(0.01)
-                if turn._waiters:
+                if queue.waiting:
                     break
             refused = await asyncio.wait_for(second.get(address), timeout=NO_HANG_S)
-            turn.release()
+            queue.turn.release()
             made = await asyncio.wait_for(waiting, timeout=NO_HANG_S)
             return refused, made
 
@@ -289,4 +289,20 @@ def test_packs_waiting_for_their_turn_are_limited_and_the_next_is_told_to_come_b
     text = visible_text(refused.text)
     assert "Many people are downloading the pack just now" in text
     assert "Try again in a minute" in text
+    assert made.status_code == 200 and made.content.startswith(b"%PDF")
+
+
+def test_with_no_pack_allowed_to_wait_a_pack_is_still_made_when_none_is_being_made(
+    database_url: str, clean_db: Engine, world: World, tmp_path: Path
+) -> None:
+    """MAX_WAITING_PACKS=0 means no pack waits, not that no pack is made."""
+    app = busy_app(database_url, clean_db, tmp_path, MAX_WAITING_PACKS="0")
+    scrutineer, _ = sign_in(app, clean_db, world, "scrutineer")
+
+    async def scenario() -> httpx.Response:
+        async with client_for(app, scrutineer) as reader:
+            address = f"/campaigns/{world.campaign_id}/report.pdf"
+            return await asyncio.wait_for(reader.get(address), timeout=NO_HANG_S)
+
+    made = asyncio.run(scenario())
     assert made.status_code == 200 and made.content.startswith(b"%PDF")
