@@ -403,13 +403,11 @@ def save_answer(
     them is most likely new to the return too (each item's first save): it is inserted without
     looking for it first, and only looked for when it turns out to exist.
     """
-    if based_on is None and data.is_empty:
-        current = _locked_answer(db, ret.id, item_id)
-        if current is None:
-            return SaveResult(False, None)  # nothing typed for a new item: nothing to save
-    else:
-        current = None if based_on is None else _locked_answer(db, ret.id, item_id)
+    first_save = based_on is None and not data.is_empty
+    current = None if first_save else _locked_answer(db, ret.id, item_id)
     if current is None:
+        if based_on is None and data.is_empty:
+            return SaveResult(False, None)  # nothing typed for a new item: nothing to save
         created = _insert_first(db, ctx, ret.id, item_id, data)
         if created is not None:
             _touch(db, ctx, ret, item_id, None, data)

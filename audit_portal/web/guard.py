@@ -116,7 +116,7 @@ async def _with_session(
         # The scope's lookup rides in the same trip to the thread pool as the session (in the
         # session's own statement when it can): it is a read of the resource the URL names, and
         # the answer is only used after authorisation.
-        if not (scope is not None and is_scoped(permission)):
+        if scope is None or not is_scoped(permission):
             return sessions.load(db, settings, token, now)
         if isinstance(scope, sessions.OwnerLookup):
             loaded = sessions.load(db, settings, token, now, scope, params)
