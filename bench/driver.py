@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import httpx
 
@@ -96,7 +97,17 @@ def field_prefix(item_id: str) -> str:
     return "item-" + item_id.replace(".", "-")
 
 
-def classify(response: httpx.Response, fid: str) -> tuple[Outcome, str, str | None]:
+class Answered(Protocol):
+    """An HTTP answer as httpx gives it (and ``bench.wire.Reply`` likewise)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def classify(response: Answered, fid: str) -> tuple[Outcome, str, str | None]:
     """(outcome, error kind, version shown) of one autosave response."""
     if response.status_code != 200:
         return Outcome.ERROR, f"HTTP {response.status_code}", None

@@ -11,15 +11,16 @@ a conflict would be a real one. Every save's phase, send time, latency and outco
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import random
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+import uvloop
 
+from bench import wire
 from bench.dataset import Respondent
 from bench.driver import COOKIE_NAME, REQUEST_TIMEOUT_S, Outcome, SaveLog, classify, field_prefix
 
@@ -66,30 +67,22 @@ class _Respondent:
     last_sent: dict[str, int] = field(default_factory=dict)
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """The client is shared by every respondent: each request carries its own session cookie."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
-
-
-def _client(base_url: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=base_url,
-        cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
-        timeout=REQUEST_TIMEOUT_S,
-        limits=httpx.Limits(
-            max_connections=CONNECTIONS,
-            max_keepalive_connections=CONNECTIONS,
-            # uvicorn closes a connection idle for 5 s: reusing one as it closes is a
-            # ReadError that is the client's doing, not the portal's.
-            keepalive_expiry=KEEPALIVE_S,
-        ),
+def _pool(base_url: str) -> wire.Pool:
+    address = urlsplit(base_url)
+    assert address.hostname is not None and address.port is not None
+    return wire.Pool(
+        address.hostname,
+        address.port,
+        timeout_s=REQUEST_TIMEOUT_S,
+        # uvicorn closes a connection idle for 5 s: reusing one as it closes would be a broken
+        # connection that is the client's doing, not the portal's.
+        keepalive_s=KEEPALIVE_S,
+        most=CONNECTIONS,
     )
 
 
 async def _save(
-    http_client: httpx.AsyncClient,
+    pool: wire.Pool,
     person: _Respondent,
     item: str,
     value: int,
@@ -103,19 +96,18 @@ async def _save(
         "X-CSRF-Token": person.who.csrf_token,
         "HX-Request": "true",
     }
+    path = f"/returns/{person.who.return_id}/items/{item}"
     started = time.perf_counter()
     try:
-        response = await http_client.post(
-            f"/returns/{person.who.return_id}/items/{item}", data=form, headers=headers
-        )
-    except httpx.HTTPError as problem:
+        response = await pool.post(path, urlencode(form).encode("ascii"), headers)
+    except (OSError, TimeoutError) as problem:  # wire.Broken, wire.TimedOut, refused
         person.log.unconfirmed.setdefault(item, set()).add(value)
         return Record(phase, started - origin, _ms(started), Result.TIMEOUT, detail=_name(problem))
     return _record(response, person, item, value, phase, started - origin, _ms(started))
 
 
 def _record(
-    response: httpx.Response,
+    response: wire.Reply,
     person: _Respondent,
     item: str,
     value: int,
@@ -168,12 +160,13 @@ async def drive(
     records: list[Record] = []
     pending: set[asyncio.Task[None]] = set()
 
-    async with _client(base_url) as http_client:
+    pool = _pool(base_url)
+    try:
         origin = time.perf_counter()
 
         async def one(person: _Respondent, item: str, value: int, phase: str, due: float) -> None:
             try:
-                record = await _save(http_client, person, item, value, phase, origin)
+                record = await _save(pool, person, item, value, phase, origin)
                 late_ms = (record.sent_at - (due - origin)) * 1000
                 records.append(replace(record, late_ms=late_ms))
             finally:
@@ -199,6 +192,8 @@ async def drive(
             start += phase.seconds
         if pending:
             await asyncio.gather(*pending)
+    finally:
+        pool.close()
     return records, [p.log for p in people]
 
 
@@ -214,5 +209,5 @@ def run(
     items: tuple[str, ...],
     phases: tuple[Phase, ...],
 ) -> tuple[list[Record], list[SaveLog]]:
-    """``drive`` from synchronous code."""
-    return asyncio.run(drive(base_url, respondents, items, phases))
+    """``drive`` from synchronous code, on uvloop (as the portal runs) to keep the client light."""
+    return uvloop.run(drive(base_url, respondents, items, phases))
