@@ -10,7 +10,12 @@ an undefined value from a template (a missing key) reads as empty. Plain f-strin
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from audit_portal.questionnaires.model import RatingScale
 
 DATE_HINT = "For example, 27 3 2027"
 _PARTS = (("day", 2, "Day"), ("month", 2, "Month"), ("year", 4, "Year"))
@@ -112,3 +117,33 @@ def date_parts(
         f'</legend><div class="govuk-hint" id="{box}-hint">{escape(hint)}</div>'
         f'{error_message(error)}<div class="govuk-date-input">{boxes}</div></fieldset></div>'
     )
+
+
+def rating_radios(fid: str, scale: RatingScale, value: object, disabled: bool = False) -> Markup:
+    """A rating item's radios: one per point of the scale, with its description as the hint,
+    then "or" and the scale's not-applicable choice, if it has one. Points that are less than
+    effective are marked for the page's script, which then shows the item's actions."""
+    fid, chosen, off = escape(fid), str(value), " disabled" if disabled else ""
+    radios = []
+    for number, point in enumerate(scale.points, start=1):
+        own = f"{fid}-value" if number == 1 else f"{fid}-value-{number}"
+        hint = f"{fid}-value-{number}-hint"
+        marks = " checked" if chosen == str(point.value) else ""
+        marks += " data-less-effective" if point.less_effective else ""
+        radios.append(
+            f'<div class="govuk-radios__item"><input class="govuk-radios__input" id="{own}"'
+            f' name="{fid}-value" type="radio" value="{point.value}" aria-describedby="{hint}"'
+            f'{marks}{off}><label class="govuk-label govuk-radios__label" for="{own}">'
+            f'{escape(point.label)}</label><div class="govuk-hint govuk-radios__hint" id="{hint}">'
+            f"{escape(point.description)}</div></div>"
+        )
+    if scale.not_applicable:
+        marks = " checked" if chosen == "na" else ""
+        radios.append(
+            '<div class="govuk-radios__divider">or</div><div class="govuk-radios__item">'
+            f'<input class="govuk-radios__input" id="{fid}-value-na" name="{fid}-value"'
+            f' type="radio" value="na" data-not-applicable{marks}{off}><label class="govuk-label'
+            f' govuk-radios__label" for="{fid}-value-na">{escape(scale.not_applicable.label)}'
+            "</label></div>"
+        )
+    return _built(f'<div class="govuk-radios" data-module="govuk-radios">{"".join(radios)}</div>')

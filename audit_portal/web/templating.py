@@ -181,6 +181,7 @@ def create_templates(settings: Settings) -> Jinja2Blocks:
         date_parts=form_parts.date_parts,
         error_message=form_parts.error_message,
         still_needed=form_parts.still_needed,
+        rating_radios=form_parts.rating_radios,
     )
     env.globals.update(LABELLED_ENUMS)
     env.filters["labels"] = lambda values, mapping: [mapping.get(v, v) for v in values or []]
