@@ -1,6 +1,6 @@
 """Concurrent respondents autosaving over HTTP, as htmx does, and what each was told.
 
-Each respondent is its own ``httpx.AsyncClient`` with its own session cookie and CSRF token,
+Each respondent is its own ``Browser`` with its own session cookie and CSRF token,
 saving its own return's rating items one after another for the length of a phase. The client
 relies only on the autosave's HTTP contract: a POST of ``item-<id>-value`` and
 ``item-<id>-version``, answered by a fragment that says "Saved at ..." and carries the stored
@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import ssl
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+import uvloop
 
+from bench import wire
 from bench.dataset import Respondent
 
 COOKIE_NAME = "audit_portal_session"
@@ -29,7 +30,7 @@ RATINGS = (1, 2, 3)
 REQUEST_TIMEOUT_S = 30.0
 # Under uvicorn's keep-alive timeout (5 s, as httpx's own default expiry): a connection left
 # idle that long (several servers taken in turn, each answering slowly) is dropped by the
-# client first, never reused just as the server closes it (a ReadError, the save's fate unknown).
+# client first, never reused just as the server closes it (broken, the save's fate unknown).
 KEEPALIVE_EXPIRY_S = 3.0
 
 
@@ -98,7 +99,7 @@ def field_prefix(item_id: str) -> str:
 
 
 class Answered(Protocol):
-    """An HTTP answer as httpx gives it (and ``bench.wire.Reply`` likewise)."""
+    """An HTTP answer: ``bench.wire.Reply``, or an httpx response (the tests' own clients)."""
 
     @property
     def status_code(self) -> int: ...
@@ -131,21 +132,59 @@ def shown_version(body: str, fid: str) -> str | None:
     return value.group(1) if value else None
 
 
+class Browser:
+    """One respondent's browser: its session cookie and CSRF token on every save, and one
+    connection kept alive to each server it talks to.
+
+    Requests go through ``bench.wire``, not httpx: at a few hundred saves a second httpx's
+    client cost about a millisecond of CPU a request, so on two cores the load generator took
+    half a core from the portal, and the bare app's rate was the client's ceiling (about 1,000
+    requests a second) rather than the app's (several thousand).
+    """
+
+    def __init__(self, respondent: Respondent) -> None:
+        self.headers = {
+            "Cookie": f"{COOKIE_NAME}={respondent.session_token}",
+            "X-CSRF-Token": respondent.csrf_token,
+            "HX-Request": "true",
+        }
+        self.pools: dict[str, wire.Pool] = {}
+
+    async def post(self, base_url: str, path: str, form: dict[str, str]) -> wire.Reply:
+        pool = self.pools.get(base_url)
+        if pool is None:
+            address = urlsplit(base_url)
+            assert address.hostname is not None and address.port is not None
+            pool = wire.Pool(
+                address.hostname,
+                address.port,
+                timeout_s=REQUEST_TIMEOUT_S,
+                keepalive_s=KEEPALIVE_EXPIRY_S,
+                most=1,
+            )
+            self.pools[base_url] = pool
+        return await pool.post(path, urlencode(form).encode("ascii"), self.headers)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+
+
 async def _respondent(
-    client: httpx.AsyncClient,
+    browser: Browser,
     respondent: Respondent,
     items: tuple[str, ...],
     window: Window,
     tally: Tally,
     rng: random.Random,
-    servers: Sequence[str] = ("",),
+    servers: Sequence[str],
     first: int = 0,
 ) -> SaveLog:
     """Save one rating after another until the deadline, like a person working down a page.
 
-    Each save goes to the next of ``servers`` (base URLs; ``""`` is the client's own), starting
-    at ``first``: with several, consecutive saves of one person reach different processes, as
-    behind a round-robin load balancer.
+    Each save goes to the next of ``servers`` (base URLs), starting at ``first``: with several,
+    consecutive saves of one person reach different processes, as behind a round-robin load
+    balancer.
     """
     log = SaveLog(respondent.return_id)
     versions: dict[str, str] = {}  # what this browser believes is stored: start empty
@@ -160,8 +199,8 @@ async def _respondent(
         started = time.perf_counter()
         try:
             path = f"/returns/{respondent.return_id}/items/{item}"
-            response = await client.post(server + path, data=form)
-        except httpx.HTTPError as problem:
+            response = await browser.post(server, path, form)
+        except (OSError, TimeoutError) as problem:  # wire.Broken, wire.TimedOut, refused
             tally.add(Outcome.ERROR, type(problem).__name__, started, time.perf_counter(), window)
             log.unconfirmed.setdefault(item, set()).add(value)
             continue
@@ -176,24 +215,6 @@ async def _respondent(
         elif response.status_code >= 500:
             log.unconfirmed.setdefault(item, set()).add(value)
     return log
-
-
-def _client(
-    base_url: str, respondent: Respondent, tls: ssl.SSLContext, connections: int = 1
-) -> httpx.AsyncClient:
-    """One browser; ``connections`` kept alive at most (one a server it talks to)."""
-    return httpx.AsyncClient(
-        base_url=base_url,
-        cookies={COOKIE_NAME: respondent.session_token},
-        headers={"X-CSRF-Token": respondent.csrf_token, "HX-Request": "true"},
-        timeout=REQUEST_TIMEOUT_S,
-        limits=httpx.Limits(
-            max_connections=connections,
-            max_keepalive_connections=connections,
-            keepalive_expiry=KEEPALIVE_EXPIRY_S,
-        ),
-        verify=tls,  # plain http here; one shared context saves building one per client
-    )
 
 
 def base_urls(base_url: str | Sequence[str]) -> tuple[str, ...]:
@@ -215,15 +236,14 @@ async def drive(
     go to them in turn, respondent ``n`` starting at the ``n``-th: every process sees every
     session, and the load is spread evenly.
     """
-    tls = ssl.create_default_context()
     servers = base_urls(base_url)
-    clients = [_client(servers[0], r, tls, len(servers)) for r in respondents]
+    browsers = [Browser(r) for r in respondents]
     tally, window = Tally(), Window.starting_now(warmup, seconds)
     try:
         logs = await asyncio.gather(
             *(
                 _respondent(
-                    c,
+                    b,
                     r,
                     items,
                     window,
@@ -232,11 +252,12 @@ async def drive(
                     servers,
                     n,
                 )
-                for n, (c, r) in enumerate(zip(clients, respondents, strict=True))
+                for n, (b, r) in enumerate(zip(browsers, respondents, strict=True))
             )
         )
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        for browser in browsers:
+            browser.close()
     return tally, list(logs)
 
 
@@ -247,5 +268,5 @@ def run(
     warmup: float,
     seconds: float,
 ) -> tuple[Tally, list[SaveLog]]:
-    """``drive`` from synchronous code."""
-    return asyncio.run(drive(base_url, respondents, items, warmup, seconds))
+    """``drive`` from synchronous code, on uvloop (as the portal runs) to keep the client light."""
+    return uvloop.run(drive(base_url, respondents, items, warmup, seconds))

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, update
 
 from audit_portal.db import migrate
@@ -58,14 +56,14 @@ def _colleagues(database_url: str) -> tuple[Respondent, Respondent]:
     return first, Respondent(first.return_id, second.session_token, second.csrf_token)
 
 
-async def _hammer(client: httpx.AsyncClient, return_id: int, seed: int) -> Told:
+async def _hammer(browser: driver.Browser, base_url: str, return_id: int, seed: int) -> Told:
     """Save SAVES_EACH new ratings, each based on the version this browser last saw."""
     told, version, rng = Told(), "", random.Random(seed)
     fid = driver.field_prefix(ITEM)
     for _ in range(SAVES_EACH):
         value = rng.choice(driver.RATINGS)
         form = {f"{fid}-value": str(value), f"{fid}-version": version}
-        response = await client.post(f"/returns/{return_id}/items/{ITEM}", data=form)
+        response = await browser.post(base_url, f"/returns/{return_id}/items/{ITEM}", form)
         outcome, error, shown = driver.classify(response, fid)
         if outcome is driver.Outcome.SAVED and shown:
             told.acknowledged.append((int(shown), value))
@@ -79,19 +77,19 @@ async def _hammer(client: httpx.AsyncClient, return_id: int, seed: int) -> Told:
 
 
 async def _both(base_url: str, colleagues: tuple[Respondent, Respondent]) -> list[Told]:
-    tls = ssl.create_default_context()
-    clients = [driver._client(base_url, c, tls) for c in colleagues]
+    browsers = [driver.Browser(c) for c in colleagues]
     try:
         return list(
             await asyncio.gather(
                 *(
-                    _hammer(c, r.return_id, n)
-                    for n, (c, r) in enumerate(zip(clients, colleagues, strict=True))
+                    _hammer(b, base_url, r.return_id, n)
+                    for n, (b, r) in enumerate(zip(browsers, colleagues, strict=True))
                 )
             )
         )
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        for browser in browsers:
+            browser.close()
 
 
 def test_two_colleagues_saving_one_answer_never_lose_a_write_silently(

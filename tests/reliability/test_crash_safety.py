@@ -12,7 +12,6 @@ import asyncio
 import os
 import random
 import signal
-import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,13 +44,14 @@ async def _save_then_kill(
     running: Running, dataset: Dataset
 ) -> tuple[driver.Tally, list[driver.SaveLog]]:
     """Respondents autosave; once enough saves are acknowledged the server gets SIGKILL."""
-    tls = ssl.create_default_context()
-    clients = [driver._client(running.base_url, r, tls) for r in dataset.respondents]
+    browsers = [driver.Browser(r) for r in dataset.respondents]
     tally, now = driver.Tally(), time.perf_counter()
     window = Until(now, now + START_TIMEOUT_S)
     saving = [
-        driver._respondent(c, r, dataset.item_ids, window, tally, random.Random(n))  # type: ignore[arg-type]
-        for n, (c, r) in enumerate(zip(clients, dataset.respondents, strict=True))
+        driver._respondent(  # type: ignore[arg-type]
+            b, r, dataset.item_ids, window, tally, random.Random(n), (running.base_url,)
+        )
+        for n, (b, r) in enumerate(zip(browsers, dataset.respondents, strict=True))
     ]
     load = asyncio.gather(*saving)
     try:
@@ -61,7 +61,8 @@ async def _save_then_kill(
         window.deadline = time.perf_counter() + SAVING_AFTER_KILL_S
         logs = await load
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        for browser in browsers:
+            browser.close()
     return tally, list(logs)
 
 
