@@ -7,7 +7,7 @@ first burst runs sent 170 to 240 of 600 a second). Here a request is a few bytes
 socket kept open, and the answer is parsed by httptools (uvicorn's own C parser): tens of
 microseconds a request, so the client leaves the cores to the portal and sends what it plans.
 
-Only what the benchmark needs: POST and GET with a body of bytes, answers with a
+Only what the benchmarks need: POST with a body of bytes and GET, answers with a
 Content-Length or chunked body, a time-out per request, idle connections dropped before the
 server's keep-alive closes them.
 """
@@ -133,6 +133,14 @@ class Pool:
             *(f"{name}: {value}" for name, value in headers.items()),
         ]
         return await self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+    async def get(self, path: str, headers: dict[str, str]) -> Reply:
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]
+        return await self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
     async def send(self, request: bytes) -> Reply:
         """Send one whole request and wait for its answer (``Broken`` or ``TimedOut`` if none).
