@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
-from urllib.parse import urlencode, urlsplit
 
 import uvloop
 
-from bench import wire
+from bench.client import FAILURES, Client, Reply
 from bench.dataset import Respondent
 
 COOKIE_NAME = "audit_portal_session"
@@ -99,7 +98,7 @@ def field_prefix(item_id: str) -> str:
 
 
 class Answered(Protocol):
-    """An HTTP answer: ``bench.wire.Reply``, or an httpx response (the tests' own clients)."""
+    """An HTTP answer: ``bench.client.Reply``, or an httpx response (the tests' own clients)."""
 
     @property
     def status_code(self) -> int: ...
@@ -133,41 +132,25 @@ def shown_version(body: str, fid: str) -> str | None:
 
 
 class Browser:
-    """One respondent's browser: its session cookie and CSRF token on every save, and one
-    connection kept alive to each server it talks to.
+    """One respondent's browser: its session cookie and CSRF token on every save, one request
+    at a time, over the run's shared client (``bench.client``: aiohttp, kept-alive
+    connections, about a tenth of httpx's CPU a request)."""
 
-    Requests go through ``bench.wire``, not httpx: at a few hundred saves a second httpx's
-    client cost about a millisecond of CPU a request, so on two cores the load generator took
-    half a core from the portal, and the bare app's rate was the client's ceiling (about 1,000
-    requests a second) rather than the app's (several thousand).
-    """
-
-    def __init__(self, respondent: Respondent) -> None:
+    def __init__(self, respondent: Respondent, client: Client) -> None:
+        self.client = client
         self.headers = {
             "Cookie": f"{COOKIE_NAME}={respondent.session_token}",
             "X-CSRF-Token": respondent.csrf_token,
             "HX-Request": "true",
         }
-        self.pools: dict[str, wire.Pool] = {}
 
-    async def post(self, base_url: str, path: str, form: dict[str, str]) -> wire.Reply:
-        pool = self.pools.get(base_url)
-        if pool is None:
-            address = urlsplit(base_url)
-            assert address.hostname is not None and address.port is not None
-            pool = wire.Pool(
-                address.hostname,
-                address.port,
-                timeout_s=REQUEST_TIMEOUT_S,
-                keepalive_s=KEEPALIVE_EXPIRY_S,
-                most=1,
-            )
-            self.pools[base_url] = pool
-        return await pool.post(path, urlencode(form).encode("ascii"), self.headers)
+    async def post(self, base_url: str, path: str, form: dict[str, str]) -> Reply:
+        return await self.client.post(base_url + path, form, self.headers)
 
-    def close(self) -> None:
-        for pool in self.pools.values():
-            pool.close()
+
+def shared_client(browsers: int) -> Client:
+    """The run's client: a connection for each browser at most. Create it in the run's loop."""
+    return Client(timeout_s=REQUEST_TIMEOUT_S, keepalive_s=KEEPALIVE_EXPIRY_S, most=browsers)
 
 
 async def _respondent(
@@ -200,7 +183,7 @@ async def _respondent(
         try:
             path = f"/returns/{respondent.return_id}/items/{item}"
             response = await browser.post(server, path, form)
-        except (OSError, TimeoutError) as problem:  # wire.Broken, wire.TimedOut, refused
+        except FAILURES as problem:  # refused, broken, no answer in time
             tally.add(Outcome.ERROR, type(problem).__name__, started, time.perf_counter(), window)
             log.unconfirmed.setdefault(item, set()).add(value)
             continue
@@ -237,7 +220,8 @@ async def drive(
     session, and the load is spread evenly.
     """
     servers = base_urls(base_url)
-    browsers = [Browser(r) for r in respondents]
+    client = shared_client(len(respondents) * len(servers))
+    browsers = [Browser(r, client) for r in respondents]
     tally, window = Tally(), Window.starting_now(warmup, seconds)
     try:
         logs = await asyncio.gather(
@@ -256,8 +240,7 @@ async def drive(
             )
         )
     finally:
-        for browser in browsers:
-            browser.close()
+        await client.close()
     return tally, list(logs)
 
 

@@ -16,11 +16,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from urllib.parse import urlencode, urlsplit
 
 import uvloop
 
-from bench import wire
+from bench.client import FAILURES, Client, Reply
 from bench.dataset import Respondent
 from bench.driver import COOKIE_NAME, REQUEST_TIMEOUT_S, Outcome, SaveLog, classify, field_prefix
 
@@ -67,22 +66,15 @@ class _Respondent:
     last_sent: dict[str, int] = field(default_factory=dict)
 
 
-def _pool(base_url: str) -> wire.Pool:
-    address = urlsplit(base_url)
-    assert address.hostname is not None and address.port is not None
-    return wire.Pool(
-        address.hostname,
-        address.port,
-        timeout_s=REQUEST_TIMEOUT_S,
-        # uvicorn closes a connection idle for 5 s: reusing one as it closes would be a broken
-        # connection that is the client's doing, not the portal's.
-        keepalive_s=KEEPALIVE_S,
-        most=CONNECTIONS,
-    )
+def _client() -> Client:
+    # uvicorn closes a connection idle for 5 s: reusing one as it closes would be a broken
+    # connection that is the client's doing, not the portal's.
+    return Client(timeout_s=REQUEST_TIMEOUT_S, keepalive_s=KEEPALIVE_S, most=CONNECTIONS)
 
 
 async def _save(
-    pool: wire.Pool,
+    client: Client,
+    base_url: str,
     person: _Respondent,
     item: str,
     value: int,
@@ -99,15 +91,15 @@ async def _save(
     path = f"/returns/{person.who.return_id}/items/{item}"
     started = time.perf_counter()
     try:
-        response = await pool.post(path, urlencode(form).encode("ascii"), headers)
-    except (OSError, TimeoutError) as problem:  # wire.Broken, wire.TimedOut, refused
+        response = await client.post(base_url + path, form, headers)
+    except FAILURES as problem:  # refused, broken, no answer in time
         person.log.unconfirmed.setdefault(item, set()).add(value)
         return Record(phase, started - origin, _ms(started), Result.TIMEOUT, detail=_name(problem))
     return _record(response, person, item, value, phase, started - origin, _ms(started))
 
 
 def _record(
-    response: wire.Reply,
+    response: Reply,
     person: _Respondent,
     item: str,
     value: int,
@@ -160,13 +152,13 @@ async def drive(
     records: list[Record] = []
     pending: set[asyncio.Task[None]] = set()
 
-    pool = _pool(base_url)
+    client = _client()
     try:
         origin = time.perf_counter()
 
         async def one(person: _Respondent, item: str, value: int, phase: str, due: float) -> None:
             try:
-                record = await _save(pool, person, item, value, phase, origin)
+                record = await _save(client, base_url, person, item, value, phase, origin)
                 late_ms = (record.sent_at - (due - origin)) * 1000
                 records.append(replace(record, late_ms=late_ms))
             finally:
@@ -193,7 +185,7 @@ async def drive(
         if pending:
             await asyncio.gather(*pending)
     finally:
-        pool.close()
+        await client.close()
     return records, [p.log for p in people]
 
 

@@ -38,7 +38,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import uvloop
 from sqlalchemy import Engine, create_engine, event, insert, update
@@ -47,13 +46,13 @@ from audit_portal.accounts.sessions import COOKIE_NAME
 from audit_portal.config import Settings
 from audit_portal.db import create_db_engine
 from audit_portal.models import Action, Answer, Return
-from bench import wire
 from bench.autosave import (  # the run's particulars are printed as the autosave bench does
     cpu_model,
     database_version,
     load_average,
     say,
 )
+from bench.client import FAILURES, Client
 from bench.dataset import (
     Respondent,
     SetupFailed,
@@ -79,7 +78,7 @@ SECTION = "s175.1"  # the first standard: 8 of the 100 items
 FEW_ANSWERS = 10
 P95_TARGET_MS = 50.0  # for the section page
 REQUEST_TIMEOUT_S = 30.0
-KEEPALIVE_EXPIRY_S = 3.0  # under uvicorn's 5 s: never reuse a connection as the server closes it
+KEEPALIVE_S = 3.0  # under uvicorn's 5 s: never reuse a connection as the server closes it
 PAGES = ("section page", "check-answers page", "bare GET")
 
 
@@ -331,10 +330,10 @@ async def measure_page(
 ) -> PageFigures:
     """Each client GETs its own return's page one request after another.
 
-    The clients are ``bench.wire``'s, which cost tens of microseconds a request: httpx cost
-    about a millisecond a page, on the two cores the portal uses, and the latency included it.
+    One ``bench.client`` (aiohttp) with a connection per respondent: httpx cost about a
+    millisecond a page, on the two cores the portal uses, and the latency included it.
     """
-    clients = [_pool(server.base_url) for _ in respondents]
+    client = Client(timeout_s=REQUEST_TIMEOUT_S, keepalive_s=KEEPALIVE_S, most=len(respondents))
     cookies = [{"Cookie": f"{COOKIE_NAME}={r.session_token}"} for r in respondents]
     latencies: list[float] = []
     errors: Counter[str] = Counter()
@@ -344,8 +343,8 @@ async def measure_page(
         for _ in range(count):
             started = time.perf_counter()
             try:
-                response = await clients[n].get(url, cookies[n])
-            except (OSError, TimeoutError) as problem:  # wire.Broken, wire.TimedOut, refused
+                response = await client.get(server.base_url + url, cookies[n])
+            except FAILURES as problem:  # refused, broken, no answer in time
                 errors[type(problem).__name__] += 1
                 continue
             elapsed = (time.perf_counter() - started) * 1000
@@ -356,7 +355,7 @@ async def measure_page(
                 sizes.append(len(response.body))
 
     def share(total: int, n: int) -> int:
-        return total // len(clients) + (1 if n < total % len(clients) else 0)
+        return total // len(respondents) + (1 if n < total % len(respondents) else 0)
 
     urls = [f"/returns/{r.return_id}/{path}" for r in respondents]
     try:
@@ -369,8 +368,7 @@ async def measure_page(
         )
         elapsed = time.perf_counter() - started
     finally:
-        for client in clients:
-            client.close()
+        await client.close()
     p50, p95, p99 = percentiles(latencies)
     return PageFigures(
         page=name,
@@ -381,19 +379,6 @@ async def measure_page(
         p99_ms=p99,
         errors=dict(errors.most_common()),
         kilobytes=(sum(sizes) / len(sizes) / 1024) if sizes else 0.0,
-    )
-
-
-def _pool(base_url: str) -> wire.Pool:
-    """One browser's connection to the server, kept alive between pages."""
-    address = urlsplit(base_url)
-    assert address.hostname is not None and address.port is not None
-    return wire.Pool(
-        address.hostname,
-        address.port,
-        timeout_s=REQUEST_TIMEOUT_S,
-        keepalive_s=KEEPALIVE_EXPIRY_S,
-        most=1,
     )
 
 

@@ -77,7 +77,8 @@ async def _hammer(browser: driver.Browser, base_url: str, return_id: int, seed: 
 
 
 async def _both(base_url: str, colleagues: tuple[Respondent, Respondent]) -> list[Told]:
-    browsers = [driver.Browser(c) for c in colleagues]
+    client = driver.shared_client(len(colleagues))
+    browsers = [driver.Browser(c, client) for c in colleagues]
     try:
         return list(
             await asyncio.gather(
@@ -88,8 +89,7 @@ async def _both(base_url: str, colleagues: tuple[Respondent, Respondent]) -> lis
             )
         )
     finally:
-        for browser in browsers:
-            browser.close()
+        await client.close()
 
 
 def test_two_colleagues_saving_one_answer_never_lose_a_write_silently(

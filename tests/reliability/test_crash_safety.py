@@ -44,7 +44,8 @@ async def _save_then_kill(
     running: Running, dataset: Dataset
 ) -> tuple[driver.Tally, list[driver.SaveLog]]:
     """Respondents autosave; once enough saves are acknowledged the server gets SIGKILL."""
-    browsers = [driver.Browser(r) for r in dataset.respondents]
+    client = driver.shared_client(len(dataset.respondents))
+    browsers = [driver.Browser(r, client) for r in dataset.respondents]
     tally, now = driver.Tally(), time.perf_counter()
     window = Until(now, now + START_TIMEOUT_S)
     saving = [
@@ -61,8 +62,7 @@ async def _save_then_kill(
         window.deadline = time.perf_counter() + SAVING_AFTER_KILL_S
         logs = await load
     finally:
-        for browser in browsers:
-            browser.close()
+        await client.close()
     return tally, list(logs)
 
 
