@@ -8,6 +8,7 @@ problem can be reported at once with its path.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -166,7 +167,13 @@ class Definition(_Strict):
             yield from section.items
 
     def item(self, item_id: str) -> Item | None:
-        return next((i for i in self.items() if i.id == item_id), None)
+        return self.items_by_id.get(item_id)
+
+    @cached_property
+    def items_by_id(self) -> dict[str, Item]:
+        """Every item by its id, built on first use: pages look items up one by one, and a scan
+        of a 100-item definition for each made "Check your answers" quadratic."""
+        return {i.id: i for i in self.items()}
 
     def item_count(self) -> int:
         return sum(len(s.items) for s in self.sections)
