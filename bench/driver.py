@@ -27,9 +27,9 @@ from bench.dataset import Respondent
 COOKIE_NAME = "audit_portal_session"
 RATINGS = (1, 2, 3)
 REQUEST_TIMEOUT_S = 30.0
-# Under uvicorn's keep-alive timeout (5 s, as httpx's own default expiry): a connection left
-# idle that long (several servers taken in turn, each answering slowly) is dropped by the
-# client first, never reused just as the server closes it (broken, the save's fate unknown).
+# Under uvicorn's keep-alive timeout (5 s): a connection left idle that long (several servers
+# taken in turn, each answering slowly) is dropped by the client first, never reused just as
+# the server closes it (broken, the save's fate unknown).
 KEEPALIVE_EXPIRY_S = 3.0
 
 

@@ -21,7 +21,14 @@ import uvloop
 
 from bench.client import FAILURES, Client, Reply
 from bench.dataset import Respondent
-from bench.driver import COOKIE_NAME, REQUEST_TIMEOUT_S, Outcome, SaveLog, classify, field_prefix
+from bench.driver import (
+    REQUEST_TIMEOUT_S,
+    Browser,
+    Outcome,
+    SaveLog,
+    classify,
+    field_prefix,
+)
 
 RATINGS = (1, 2, 3)
 CONNECTIONS = 600  # the client's sockets: more than the portal lets in and lets wait
@@ -62,6 +69,7 @@ class Record:
 class _Respondent:
     who: Respondent
     log: SaveLog
+    browser: Browser
     versions: dict[str, str] = field(default_factory=dict)
     last_sent: dict[str, int] = field(default_factory=dict)
 
@@ -73,7 +81,6 @@ def _client() -> Client:
 
 
 async def _save(
-    client: Client,
     base_url: str,
     person: _Respondent,
     item: str,
@@ -83,15 +90,10 @@ async def _save(
 ) -> Record:
     fid = field_prefix(item)
     form = {f"{fid}-value": str(value), f"{fid}-version": person.versions.get(item, "")}
-    headers = {
-        "Cookie": f"{COOKIE_NAME}={person.who.session_token}",
-        "X-CSRF-Token": person.who.csrf_token,
-        "HX-Request": "true",
-    }
     path = f"/returns/{person.who.return_id}/items/{item}"
     started = time.perf_counter()
     try:
-        response = await client.post(base_url + path, form, headers)
+        response = await person.browser.post(base_url, path, form)
     except FAILURES as problem:  # refused, broken, no answer in time
         person.log.unconfirmed.setdefault(item, set()).add(value)
         return Record(phase, started - origin, _ms(started), Result.TIMEOUT, detail=_name(problem))
@@ -147,18 +149,18 @@ async def drive(
 ) -> tuple[list[Record], list[SaveLog]]:
     """Send saves at each phase's rate for its length, then wait for the last answers."""
     rng = random.Random(seed)  # noqa: S311 - choosing ratings, not secrets
-    people = [_Respondent(r, SaveLog(r.return_id)) for r in respondents]
+    client = _client()
+    people = [_Respondent(r, SaveLog(r.return_id), Browser(r, client)) for r in respondents]
     idle = deque((p, item) for item in items for p in people)
     records: list[Record] = []
     pending: set[asyncio.Task[None]] = set()
 
-    client = _client()
     try:
         origin = time.perf_counter()
 
         async def one(person: _Respondent, item: str, value: int, phase: str, due: float) -> None:
             try:
-                record = await _save(client, base_url, person, item, value, phase, origin)
+                record = await _save(base_url, person, item, value, phase, origin)
                 late_ms = (record.sent_at - (due - origin)) * 1000
                 records.append(replace(record, late_ms=late_ms))
             finally:
